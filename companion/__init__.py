@@ -1,0 +1,49 @@
+"""companion: the small, tested NumPy package that goes with the book *Softmax and Argmax*.
+
+Import cost is NumPy only. The SymPy helpers (:mod:`companion.symbolic`) and the
+book's matplotlib style (:mod:`companion.plotting`) load on first use.
+
+>>> import companion
+>>> companion.softmax([0.0, 0.0]).tolist()
+[0.5, 0.5]
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from ._core import boltzmann, hardmax, log_softmax, logsumexp, sigmoid, softmax
+from ._grad import cross_entropy, cross_entropy_grad, numerical_gradient, softmax_jacobian, softmax_vjp
+from ._sampling import gumbel_max_sample, gumbel_softmax
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "hardmax",
+    "sigmoid",
+    "boltzmann",
+    "softmax_jacobian",
+    "softmax_vjp",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "numerical_gradient",
+    "gumbel_max_sample",
+    "gumbel_softmax",
+]
+
+_LAZY_SUBMODULES = ("symbolic", "plotting")
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import :mod:`companion.symbolic` and :mod:`companion.plotting` only when first used."""
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY_SUBMODULES])
