@@ -1,0 +1,104 @@
+"""Four fixes to the built HTML pages that no ``_config.yml`` key can make.
+
+Loaded by ``_config.yml`` as a local Sphinx extension::
+
+    sphinx:
+      local_extensions:
+        book_site_fixes: tools/
+
+Each fix removes something a reader's browser would otherwise report on every page; the
+browser test (``tests/test_browser.py``) fails without them.
+
+1. Every inline script is written once. Sphinx 7.4 writes twice an inline script that an
+   extension adds after the builder has started (fixed upstream in Sphinx 8.2 by
+   sphinx-doc/sphinx pull request 13402, but Jupyter Book 1 needs Sphinx 7). sphinx-thebe's
+   ``const THEBE_JS_URL`` is such a script, so every page raised "Identifier 'THEBE_JS_URL'
+   has already been declared".
+2. The colour mode starts as "light". With no ``default_mode`` in the HTML context,
+   pydata-sphinx-theme 0.17 logs "Got invalid theme mode" as a console error on a reader's
+   first visit. A reader can still switch to dark or automatic mode with the theme button.
+3. No placeholder repository. With Thebe switched off, sphinx-thebe still writes on every
+   page a Thebe configuration naming its example Binder repository. It is dropped unless
+   ``launch_buttons: thebe: true`` is set (and then the repository comes from
+   ``repository: url:`` in ``_config.yml``).
+4. Animations read offline. Matplotlib's ``to_jshtml()`` output links FontAwesome 4 from a
+   CDN for its play/pause icons. The theme already ships FontAwesome (which draws the same
+   ``fa fa-play`` icons), so the remote stylesheet link is removed from notebook outputs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from docutils import nodes
+
+__all__ = ["setup"]
+
+# A <link> to a remote FontAwesome stylesheet, as matplotlib's jshtml animations write it.
+REMOTE_FONTAWESOME = re.compile(
+    r"""<link\b[^>]*\bhref=["']?(?:https?:)?//[^"'>\s]*font-?awesome[^"'>\s]*["']?[^>]*>\s*""",
+    re.IGNORECASE,
+)
+
+# Run after the other extensions' handlers (Sphinx's default priority is 500).
+LATE = 900
+
+
+def _script_key(script: Any) -> tuple:
+    """What makes two script entries the same script: file name (None and '' alike) and attributes."""
+    filename = getattr(script, "filename", script) or ""
+    attributes = getattr(script, "attributes", {}) or {}
+    return (str(filename), tuple(sorted((str(k), str(v)) for k, v in attributes.items())))
+
+
+def _write_each_script_once(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple] = set()
+    unique = []
+    for script in scripts:
+        key = _script_key(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def _start_in_light_mode(app, pagename, templatename, context, doctree) -> None:
+    if not context.get("default_mode"):
+        context["default_mode"] = "light"
+
+
+def _thebe_on(app) -> bool:
+    options = app.config.html_theme_options
+    launch = options.get("launch_buttons", {}) if isinstance(options, dict) else {}
+    return bool(launch and launch.get("thebe"))
+
+
+def _drop_unused_thebe_config(app, doctree, docname) -> None:
+    if _thebe_on(app):
+        return
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if "text/x-thebe-config" in text or text.strip().startswith("<script>kernelName ="):
+            node.parent.remove(node)
+
+
+def _drop_remote_fontawesome(app, doctree, docname) -> None:
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" not in node.get("format", "").split():
+            continue
+        text = node.astext()
+        if not REMOTE_FONTAWESOME.search(text):
+            continue
+        node.parent.replace(node, nodes.raw(node.rawsource, REMOTE_FONTAWESOME.sub("", text), **node.attributes))
+
+
+def setup(app):
+    app.connect("doctree-resolved", _drop_unused_thebe_config, priority=LATE)
+    app.connect("doctree-resolved", _drop_remote_fontawesome, priority=LATE)
+    app.connect("html-page-context", _start_in_light_mode, priority=LATE)
+    app.connect("html-page-context", _write_each_script_once, priority=LATE)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
