@@ -1,7 +1,10 @@
 """companion: the small, tested NumPy package that goes with the book *Softmax and Argmax*.
 
-Import cost is NumPy only. The SymPy helpers (:mod:`companion.symbolic`) and the
-book's matplotlib style (:mod:`companion.plotting`) load on first use.
+Import cost is NumPy only. The SymPy helpers (``companion.symbolic``) and the
+book's matplotlib style (``companion.plotting``) load on first use. Every public
+function is listed in ``__all__`` below; the numerical contract they share (dtypes,
+axes, special values, accuracy) is stated in :func:`softmax` and on the book's page
+*The companion package*.
 
 >>> import companion
 >>> companion.softmax([0.0, 0.0]).tolist()

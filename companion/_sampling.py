@@ -1,4 +1,5 @@
-"""Sampling from softmax with Gumbel noise. Every function takes a ``numpy.random.Generator``."""
+"""Sampling from softmax with Gumbel noise. Every function takes a ``numpy.random.Generator``
+and never touches NumPy's global random state."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._core import softmax
-from ._validation import as_real_array, check_generator, check_temperature
+from ._validation import as_real_array, check_generator, check_temperature, normalize_axes, work_dtype
 
 __all__ = ["gumbel_max_sample", "gumbel_softmax"]
 
@@ -14,7 +15,11 @@ __all__ = ["gumbel_max_sample", "gumbel_softmax"]
 def _sizes(size: int | tuple[int, ...] | None) -> tuple[int, ...]:
     if size is None:
         return ()
-    return (int(size),) if np.ndim(size) == 0 else tuple(int(s) for s in size)
+    sizes = (size,) if np.ndim(size) == 0 else tuple(size)
+    for s in sizes:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"size must be None, a non-negative int or a tuple of them, got {size!r}")
+    return tuple(int(s) for s in sizes)
 
 
 def gumbel_max_sample(
@@ -39,6 +44,19 @@ def gumbel_max_sample(
     numpy.ndarray
         Integer indices of shape ``size + logits.shape[:-1]``.
 
+    Raises
+    ------
+    TypeError
+        If `rng` is not a ``numpy.random.Generator`` or `logits` is not real.
+    ValueError
+        If `logits` is 0-d or has no classes, holds a NaN, or has a slice that
+        is all ``-inf`` (softmax is undefined there).
+
+    Notes
+    -----
+    ``-inf`` logits are never drawn. Classes with logit ``+inf`` are drawn
+    with equal probability (the limit of softmax), all others never.
+
     Examples
     --------
     >>> import numpy as np
@@ -49,8 +67,15 @@ def gumbel_max_sample(
     """
     r = check_generator(rng)
     x = as_real_array(logits, "logits")
-    if x.ndim == 0:
-        raise ValueError("logits must have at least one axis (the classes)")
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(f"logits must have a class axis (the last) with at least one class; got shape {x.shape}")
+    if np.isnan(x).any():
+        raise ValueError("logits hold a NaN: softmax, and so sampling from it, is undefined")
+    top = x.max(axis=-1, keepdims=True)
+    if (top == -np.inf).any():
+        raise ValueError("a slice of logits is all -inf: softmax, and so sampling from it, is undefined")
+    if (top == np.inf).any():  # the limit: uniform over the +inf classes
+        x = np.where(top == np.inf, np.where(x == np.inf, 0.0, -np.inf), x)
     g = r.gumbel(size=_sizes(size) + x.shape)
     return np.argmax(x + g, axis=-1)
 
@@ -78,7 +103,13 @@ def gumbel_softmax(
     Returns
     -------
     numpy.ndarray
-        Array with the shape of `logits`, each slice on the simplex.
+        Array with the shape of `logits`, each slice on the simplex, in the
+        dtype :func:`softmax` would give.
+
+    Notes
+    -----
+    Special values follow :func:`softmax`: ``-inf`` logits get 0, a slice
+    that is all ``-inf`` or holds a NaN gives NaN.
 
     Examples
     --------
@@ -91,5 +122,6 @@ def gumbel_softmax(
     t = check_temperature(temperature)
     r = check_generator(rng)
     x = as_real_array(logits, "logits")
-    g = r.gumbel(size=x.shape).astype(x.dtype if x.dtype != np.float16 else np.float32)
+    normalize_axes(axis, x.ndim)
+    g = r.gumbel(size=x.shape).astype(work_dtype(x.dtype))
     return softmax(x + g, axis=axis, temperature=t).astype(x.dtype, copy=False)

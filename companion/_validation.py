@@ -11,26 +11,62 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["as_real_array", "check_temperature", "check_generator"]
+__all__ = [
+    "real_array",
+    "as_real_array",
+    "work_dtype",
+    "normalize_axes",
+    "check_temperature",
+    "check_generator",
+]
+
+Axis = int | tuple[int, ...] | None
 
 
-def as_real_array(x: ArrayLike, name: str = "x") -> np.ndarray:
-    """Return `x` as a real floating-point array.
+def real_array(x: ArrayLike, name: str = "x") -> np.ndarray:
+    """Return `x` as a NumPy array of real numbers (float, integer or bool), without copying.
 
-    Floating arrays (float16, float32, float64, longdouble) are returned
-    unchanged; integer and bool input is converted to float64. Anything
-    else (complex, object, strings, datetimes) raises ``TypeError``.
+    Anything else (complex, object, strings, bytes, datetimes) raises ``TypeError``.
     """
     a = np.asarray(x)
-    kind = a.dtype.kind
-    if kind == "f":
+    if a.dtype.kind in "fiub":
         return a
-    if kind in "iub":
-        return a.astype(np.float64)
     raise TypeError(
         f"{name} must hold real numbers (a float, integer or bool array); "
         f"got an array of dtype {a.dtype!s}"
     )
+
+
+def work_dtype(dtype: np.dtype) -> np.dtype:
+    """Dtype the computation runs in: float32/64 (and longdouble) as is, float16 in float32, the rest in float64."""
+    if dtype.kind != "f":
+        return np.dtype(np.float64)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def as_real_array(x: ArrayLike, name: str = "x") -> np.ndarray:
+    """Return `x` as a floating array: float arrays unchanged, integer and bool arrays as float64."""
+    a = real_array(x, name)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
+
+
+def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """Return `axis` as a tuple of non-negative axes; ``None`` means every axis.
+
+    An axis out of range raises ``numpy.exceptions.AxisError`` (as NumPy does),
+    a repeated axis ``ValueError``, anything but an int, a tuple of ints or
+    ``None`` a ``TypeError``.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    for a in items:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}")
+    axes = tuple(np.lib.array_utils.normalize_axis_index(int(a), ndim) for a in items)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis {axis!r} repeats an axis")
+    return axes
 
 
 def check_temperature(temperature: float, name: str = "temperature") -> float:

@@ -1,0 +1,583 @@
+"""Cache-blocked kernels behind softmax, log_softmax and logsumexp (private).
+
+The public functions hand over a C-contiguous array viewed as ``(P, n, Q)``: the
+slices, of length ``n``, run along the middle axis. The work is done in blocks of
+about ``BLOCK`` elements so that max, shift, exp, sum and divide all run on a block
+while it is in cache: the input is read once, the output written once, and no
+temporary is larger than a block. Every block reaches a kernel as a C-contiguous
+2-D array reduced along axis 1 (``"rows"``, ``"end"``) or axis 0 (``"front"``,
+``"gather"``):
+
+* ``"rows"``: the last axis (``Q == 1``) with slices of at least ``SMALL``
+  entries: the block is a view of whole rows of the input, no copy. An array of
+  at most ``TINY`` elements is a single block of rows (copied to ``(rows, n)``
+  when the axis is not the last): there, fewer NumPy calls matter most.
+* ``"front"``: the block copied to ``(n, columns)``. For short slices, a NumPy
+  call on ten contiguous numbers costs about as much as one on a thousand, so
+  short slices are laid side by side and reduced across rows.
+* ``"gather"``: a wide inner axis, the block's row pieces copied together.
+  Working on the strided view itself thrashes the cache, whose sets alias at
+  power-of-two strides.
+* ``"end"``: the block copied to ``(rows, n)``, for a narrow inner axis.
+* A slice longer than a block goes to the ``*_long`` functions.
+
+Large arrays are split over threads (:mod:`companion._parallel`); the results do not
+depend on the split.
+
+Numerics (the contract is stated in :func:`companion.softmax`): the shift taken
+off before ``exp`` makes ``x - shift`` *exact* whenever the slice maximum ``m`` is
+at most ``limit`` (600 for float64, 64 for float32). The shift is 0 for
+``-1 < m <= limit``; the integer ``ceil(m)`` for ``m <= -1`` (then ``x - shift``
+is no larger than ``x`` in magnitude and lies on the grid of ``x``, so it is
+exact); and ``m`` itself, as in the textbook recipe, only above ``limit``. Sums
+are pairwise, and on the last axis the largest term is added last.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import partial
+
+import numpy as np
+
+from . import _parallel
+
+BLOCK = 1 << 17
+"""Elements per block. NumPy's per-call overhead (a few microseconds, a dozen calls a
+block) must stay small next to a block's work, which sets the size more than the L2
+cache does; blocks then live in the L3 cache."""
+
+SMALL = 16
+"""Slices shorter than this are laid side by side (the "front" layout)."""
+
+TINY = 1 << 13
+"""Arrays up to this many elements are done as one block of rows, with the fewest NumPy calls."""
+
+WIDE = 16
+"""An inner axis at least this wide is gathered in row pieces, not transposed."""
+
+
+class Scratch:
+    """Named work arrays of one dtype, allocated on first use and reused (one per thread)."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        size = math.prod(shape)
+        a = self._arrays.get(name)
+        if a is None or a.size < size:
+            a = self._arrays[name] = np.empty(size, self.dtype)
+        return a[:size].reshape(shape)
+
+
+def limit_for(dtype: np.dtype) -> float:
+    """Largest slice maximum with shift 0: ``1e9 * exp(limit)`` is still finite in `dtype`."""
+    return 64.0 if dtype in (np.float32, np.float16) else 600.0
+
+
+def _deep_for(dtype: np.dtype) -> tuple[float, float]:
+    """``(tiny, depth)``: a sum of exponentials below ``tiny * n`` may hide subnormal terms;
+    it is then summed again with every term scaled up by ``exp(depth)``, which stays finite."""
+    fi = np.finfo(dtype)
+    return float(fi.smallest_normal) * 4.0, (700.0 if fi.maxexp > 128 else 80.0)
+
+
+def shift_for(m: np.ndarray, limit: float) -> tuple[np.ndarray | float, bool]:
+    """Per-slice shift from the slice maxima `m`, and whether some maximum is ``+inf``.
+
+    The shift is the scalar 0.0 when no slice needs one (the common case: two
+    reductions); a non-finite maximum gets shift 0 and is dealt with by the caller.
+    """
+    if m.size == 0 or (-1.0 < m.min() and m.max() <= limit):
+        return 0.0, False
+    c = np.array(np.minimum(np.ceil(m), 0))
+    np.copyto(c, m, where=m > limit)
+    c[~np.isfinite(c)] = 0
+    return c, bool((m == np.inf).any())
+
+
+def tree_sum(a: np.ndarray, ax: int, sc: Scratch) -> np.ndarray:
+    """Sum of a 2-D `a` over axis `ax`, kept: ``(rows, 1)`` or ``(1, cols)`` (a new array).
+
+    Along the last axis NumPy's own pairwise sum; along axis 0 a pairwise tree,
+    halving in place in scratch (NumPy would add the rows one after another).
+    """
+    if ax == 1:
+        return a.sum(axis=1, keepdims=True)
+    n, q = a.shape
+    if n == 1:
+        return a.copy()
+    h = n // 2
+    t = sc.get("tree", (h, q))
+    np.add(a[:h], a[h : 2 * h], out=t)
+    if n % 2:
+        t[-1] += a[-1]
+    while h > 1:
+        if h % 2:
+            t[0] += t[h - 1]
+        h //= 2
+        np.add(t[:h], t[h : 2 * h], out=t[:h])
+    return t[:1].copy()
+
+
+def scaled(src: np.ndarray, m, t: float, buf: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(y, max(y))`` with ``y = src / t`` written into `buf`; ``y = src`` when ``t == 1``.
+
+    Dividing first means the guarantees for ``t == 1`` hold for the rounded scores
+    ``x / t``. Where that would overflow (an absurdly small `t`), the block is
+    shifted first instead, ``y = (x - m) / t``, whose maximum is 0.
+    """
+    if t == 1.0:
+        return src, m
+    my = m / t
+    finite = np.isfinite(m)
+    if (np.isinf(my) & finite).any():
+        np.subtract(src, np.where(finite, m, 0), out=buf)
+        np.divide(buf, t, out=buf)
+        return buf, np.where(finite, 0, m).astype(buf.dtype)
+    np.divide(src, t, out=buf)
+    return buf, my
+
+
+def exp_shifted(y: np.ndarray, c, out: np.ndarray) -> np.ndarray:
+    """``out = exp(y - c)``, skipping the subtraction when the shift is the scalar 0."""
+    if isinstance(c, float) and c == 0.0:
+        return np.exp(y, out=out)
+    np.subtract(y, c, out=out)
+    return np.exp(out, out=out)
+
+
+def _slice_max(src: np.ndarray, ax: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """``(k, m)``: for rows (``ax == 1``) the flat index of each row's first maximum, and the maxima, kept."""
+    if ax == 1:
+        k = src.argmax(axis=1) + np.arange(0, src.size, src.shape[1])
+        return k, src.reshape(-1)[k].reshape(-1, 1)
+    return None, src.max(axis=0, keepdims=True)
+
+
+def _drop_top(e: np.ndarray, k, y: np.ndarray, my: np.ndarray) -> None:
+    """Zero one maximal term per slice: rows at ``k``; along axis 0 every term not below the
+    maximum (the callers make sure it is unique there)."""
+    if k is not None:
+        e.reshape(-1)[k] = 0
+    else:
+        np.copyto(e, 0, where=~(y < my))
+
+
+def _sum_but_top(e: np.ndarray, y: np.ndarray, my: np.ndarray, c, sc: Scratch) -> np.ndarray:
+    """Along axis 0, the sum of the terms but one maximal one, per column.
+
+    It is the sum of all terms minus the top term ``exp(m - c)`` wherever that term
+    is at most half the sum (then the subtraction loses nothing the pairwise sum had
+    not already rounded, and ties need no special care). In columns the top term
+    dominates (then it is unique) the terms are summed again with it masked out.
+    Short columns (most of them dominated) are masked at once and ties counted back.
+    The rule depends on the column alone, so a result never depends on its
+    neighbours. `e` is overwritten.
+    """
+    top = np.exp(my - c)
+    if e.shape[0] < SMALL:  # short columns: the top term dominates most of them, so mask at once
+        below = y < my
+        np.multiply(e, below, out=e)
+        total = tree_sum(e, 0, sc)
+        if below.size - np.count_nonzero(below) > below.shape[1]:  # ties: count the others back in
+            total += ((below.shape[0] - 1) - np.count_nonzero(below, axis=0, keepdims=True)) * top
+        return total
+    total = tree_sum(e, 0, sc)
+    total -= top
+    dominant = total < top
+    if dominant.any():
+        np.multiply(e, y < my, out=e)
+        total = np.where(dominant, tree_sum(e, 0, sc), total)
+    return total
+
+
+# ---------------------------------------------------------------------------------- blocks
+# `src` and `dst` are C-contiguous 2-D arrays of the working dtype and one shape (they may be
+# the same array); `ax` (0 or 1) is the reduction axis; `sc` holds this thread's scratch.
+
+
+def softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, final=None) -> None:
+    """``dst = softmax(src / t)`` along `ax` (along axis 0 the last step may write to `final`).
+
+    Along the last axis the largest term is left out of the sum and added last:
+    summed in place, a dominant term absorbs a long tail of tiny terms one rounding
+    at a time (``[0, -36.7, ..., -36.7]`` loses 14 ulp so). The tree of axis 0 does
+    not suffer from it.
+    """
+    k, m = _slice_max(src, ax)
+    c, pinf = shift_for(m, limit)
+    hot = (src == np.inf) if pinf else None
+    y, my = scaled(src, m, t, dst)
+    if t != 1.0:
+        c, _ = shift_for(my, limit)
+    exp_shifted(y, c, dst)
+    if k is None:
+        np.divide(dst, tree_sum(dst, ax, sc), out=dst if final is None else final)
+        dst = dst if final is None else final
+    else:
+        flat = dst.reshape(-1)
+        top = flat[k].reshape(-1, 1)
+        flat[k] = 0
+        total = dst.sum(axis=1, keepdims=True)
+        total += top
+        np.divide(dst, total, out=dst)
+        flat[k] = (top / total).reshape(-1)
+    if hot is not None:  # slices with +inf entries: the limit, mass shared among them
+        np.copyto(dst, hot / hot.sum(axis=ax, keepdims=True), where=m == np.inf)
+
+
+def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None) -> tuple:
+    """Return ``(y, m_y, L, m)`` with ``y = src / t`` (in `ybuf`) and ``logsumexp(y) = m_y + L``.
+
+    ``L = log1p(sum_{j != k} exp(y_j - m_y))`` leaves out one maximal entry ``k``,
+    whose term is exactly 1, so ``L`` keeps its full relative accuracy when tiny.
+    Along the last axis ``k`` comes from ``argmax``; along axis 0 see `_sum_but_top`.
+    """
+    k, m = _slice_max(src, ax)
+    y, my = scaled(src, m, t, ybuf)
+    c, _ = shift_for(my, limit)
+    e = exp_shifted(y, c, sc.get("e", src.shape))
+    if k is not None:
+        _drop_top(e, k, y, my)
+        total = tree_sum(e, ax, sc)
+    else:
+        total = _sum_but_top(e, y, my, c, sc)
+    tiny, depth = _deep_for(e.dtype)
+    deep = total < tiny * src.shape[ax]
+    if deep.any():  # terms in the subnormal range: sum them again, scaled up by exp(depth)
+        e = exp_shifted(y, c - depth, e)
+        _drop_top(e, k, y, my)
+        total = np.where(deep, tree_sum(e, ax, sc) * np.exp(-depth).astype(e.dtype), total)
+    total *= np.exp(c - my)
+    return y, my, log1p(total), m
+
+
+def log1p(t: np.ndarray) -> np.ndarray:
+    """``log(1 + t)`` to full accuracy. float32 goes through float64 and the classic
+    ``log(u) * t / (u - 1)``, ``u = 1 + t`` (Goldberg 1991, within 5 float64 eps), which is
+    twice as fast there as NumPy's ``log1p``; other dtypes use ``log1p`` itself."""
+    if t.dtype != np.float32:
+        return np.log1p(t)
+    shape = t.shape
+    t64 = t.astype(np.float64).reshape(-1)
+    u = 1.0 + t64
+    with np.errstate(all="ignore"):
+        out = np.log(u) * t64 / (u - 1.0)
+        np.copyto(out, t64, where=u == 1.0)  # t below half an ulp of 1 (and t = 0)
+        odd = ~np.isfinite(out)  # inf, nan, -1
+        if odd.any():
+            out[odd] = np.log1p(t64[odd])
+    return out.astype(np.float32).reshape(shape)
+
+
+def log_softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, final=None) -> None:
+    """``dst = log_softmax(src / t) = (y - m_y) - L`` along `ax` (the last step may write to `final`)."""
+    ybuf = dst if dst is not src else sc.get("y", src.shape) if t != 1.0 else None
+    y, my, lg, m = log_partition(src, ax, t, limit, sc, ybuf)
+    pinf = m == np.inf
+    fix = None
+    if pinf.any():  # slices with +inf entries: log of the shared mass, -inf elsewhere
+        hot = src == np.inf
+        fix = np.where(hot, -np.log(hot.sum(axis=ax, keepdims=True)), -np.inf)
+    np.subtract(y, my, out=dst)
+    dst = np.subtract(dst, lg, out=dst if final is None else final)
+    if fix is not None:
+        np.copyto(dst, fix, where=pinf)
+
+
+def logsumexp_block(src, ax: int, limit: float, sc: Scratch) -> np.ndarray:
+    """``logsumexp(src)`` along `ax` (kept): ``m + L``, and ``m`` itself where ``m`` is infinite."""
+    _, m, lg, _ = log_partition(src, ax, 1.0, limit, sc)
+    out = m + lg
+    np.copyto(out, m, where=np.isinf(m))
+    return out
+
+
+# ----------------------------------------------------------------------------- long slices
+# A slice longer than a block is a 1-D view (strided when Q > 1). The first pass takes,
+# block by block, the maximum and the exponentials with shift 0 ("optimistic"), which is
+# the right shift whenever the slice maximum lies in (-1, limit]; only otherwise does a
+# second pass redo them with the slice's shift. So softmax reads the input once.
+
+
+def _piece(x: np.ndarray, s: slice, wdt: np.dtype, sc: Scratch) -> np.ndarray:
+    """One block of a long slice, in the working dtype."""
+    if x.dtype == wdt:
+        return x[s]
+    b = sc.get("in", (s.stop - s.start,))
+    b[...] = x[s]
+    return b
+
+
+def _pieces(n: int, chunk: range) -> Iterator[slice]:
+    """The blocks, numbered by `chunk`, of a slice of length `n`."""
+    for i in chunk:
+        yield slice(i * BLOCK, min((i + 1) * BLOCK, n))
+
+
+def _exp_chunk(x, chunk: range, wdt, t: float, m, c, sink, sc: Scratch) -> list[tuple]:
+    """Exponentiate the blocks of `chunk` into ``sink[s]`` (or scratch): ``[(k, x_k, e_k, rest), ...]``.
+
+    ``e = exp(y - c)`` with ``y = x / t``; ``k`` is the block's first maximum and
+    ``rest`` the pairwise sum of the block's other terms. With `m` None (the
+    optimistic pass) the shift is 0 and there is no overflow guard.
+    """
+    out = []
+    for s in _pieces(x.shape[0], chunk):
+        src = _piece(x, s, wdt, sc)
+        j = int(src.argmax())
+        dst = sink[s] if sink is not None else sc.get("e", (s.stop - s.start,))
+        if m is None:
+            y = src if t == 1.0 else np.divide(src, t, out=dst)
+        else:
+            y, _ = scaled(src, m, t, dst)
+        e = exp_shifted(y, c, dst)
+        top = e[j]
+        e[j] = 0
+        rest = e.sum()
+        e[j] = top
+        out.append((s.start + j, src[j], top, rest))
+    return out
+
+
+def _blocks_of(n: int) -> int:
+    return -(-n // BLOCK)
+
+
+def _exp_pass(x, wdt, t: float, m, c, sink, threads: int) -> tuple[int, np.ndarray, np.ndarray, list]:
+    """Exponentiate a long slice; return ``(k, x_k, e_k, others)``: its first maximum, that
+    maximum's term, and the partial sums of all the other terms (block by block)."""
+    chunks = _parallel.split(_blocks_of(x.shape[0]), threads)
+    tasks = [partial(_exp_chunk, x, ch, wdt, t, m, c, sink, Scratch(wdt)) for ch in chunks]
+    parts = [p for chunk in _parallel.run(tasks) for p in chunk]
+    b = int(np.argmax([p[1] for p in parts]))  # the first maximum, or the first NaN
+    others = [p[3] for p in parts] + [p[2] for i, p in enumerate(parts) if i != b]
+    return parts[b][0], np.asarray(parts[b][1], dtype=wdt), parts[b][2], others
+
+
+def _sum_parts(others: list, wdt: np.dtype) -> np.ndarray:
+    """Pairwise sum of the partial sums, in at least float64, rounded once to `wdt`."""
+    return np.asarray(others, dtype=np.result_type(wdt, np.float64)).sum().astype(wdt)
+
+
+def _long_pass(x: np.ndarray, wdt, t: float, limit: float, sink, threads: int):
+    """Exponentials of a long slice with the right shift: ``(m, my, c, top, others)``; ``top`` is
+    None when the maximum ``m`` is not finite."""
+    _, m, top, others = _exp_pass(x, wdt, t, None, 0.0, sink, threads)
+    if not np.isfinite(m):
+        return m, m, 0.0, None, None
+    _, my = scaled(m.reshape(1), m.reshape(1), t, np.empty(1, wdt))  # my = 0 if m / t overflows
+    c, _ = shift_for(my, limit)
+    c = c if isinstance(c, float) else c.reshape(())
+    if not isinstance(c, float) or (t != 1.0 and not np.isfinite(m / t)):  # the optimism was wrong
+        _, m, top, others = _exp_pass(x, wdt, t, m, c, sink, threads)
+    return m, my[0], c, top, others
+
+
+def _each_chunk(n: int, threads: int, work) -> None:
+    """Run ``work(slice)`` over `threads` contiguous pieces of ``range(n)`` (block-aligned)."""
+    chunks = _parallel.split(_blocks_of(n), threads)
+    _parallel.run([partial(work, slice(ch.start * BLOCK, min(ch.stop * BLOCK, n))) for ch in chunks])
+
+
+def softmax_long(x: np.ndarray, out: np.ndarray, wdt: np.dtype, t: float, limit: float, threads: int) -> None:
+    """Softmax of one slice longer than a block: exponentials (one pass), then the divide pass."""
+    direct = out.dtype == wdt
+    m, _, c, top, others = _long_pass(x, wdt, t, limit, out if direct else None, threads)
+    if top is None:
+        hot = x == np.inf
+        out[...] = hot / np.count_nonzero(hot) if m == np.inf else np.nan
+        return
+    total = _sum_parts(others, wdt) + top  # the largest term last
+
+    def finish(s: slice) -> None:
+        if direct:
+            np.divide(out[s], total, out=out[s])
+            return
+        sc = Scratch(wdt)  # another dtype: exponentiate again rather than store
+        for p in _pieces(s.stop, range(s.start // BLOCK, _blocks_of(s.stop))):
+            src = _piece(x, p, wdt, sc)
+            buf = sc.get("e", src.shape)
+            y, _ = scaled(src, m, t, buf)
+            out[p] = np.divide(exp_shifted(y, c, buf), total, out=buf)
+
+    _each_chunk(x.shape[0], threads, finish)
+
+
+def _log_partition_long(x: np.ndarray, wdt: np.dtype, t: float, limit: float, threads: int):
+    """``(m, my, L)`` for one long slice: ``logsumexp(x / t) = my + L``; ``L`` None if ``m`` is not finite."""
+    m, my, c, top, others = _long_pass(x, wdt, t, limit, None, threads)
+    if top is None:
+        return m, m, None
+    rest = _sum_parts(others, wdt)
+    tiny, depth = _deep_for(wdt)
+    if rest < tiny * x.shape[0]:  # terms in the subnormal range: sum again, scaled up
+        _, _, _, others = _exp_pass(x, wdt, t, m, np.asarray(c - depth, dtype=wdt), None, threads)
+        rest = _sum_parts(others, wdt) * np.exp(-depth).astype(wdt)
+    return m, my, log1p(np.asarray(rest * np.exp(np.asarray(c - my, dtype=wdt))))
+
+
+def log_softmax_long(x, out, wdt: np.dtype, t: float, limit: float, threads: int) -> None:
+    """Log-softmax of one slice longer than a block: the sum (one pass), then the output pass."""
+    m, my, lg = _log_partition_long(x, wdt, t, limit, threads)
+    if lg is None:
+        hot = x == np.inf
+        out[...] = np.where(hot, -np.log(np.count_nonzero(hot)), -np.inf) if m == np.inf else np.nan
+        return
+    direct = out.dtype == wdt
+
+    def finish(s: slice) -> None:
+        sc = Scratch(wdt)
+        for p in _pieces(s.stop, range(s.start // BLOCK, _blocks_of(s.stop))):
+            src = _piece(x, p, wdt, sc)
+            dst = out[p] if direct else sc.get("e", src.shape)
+            y, _ = scaled(src, m, t, dst)
+            np.subtract(y, my, out=dst)
+            np.subtract(dst, lg, out=dst)
+            if not direct:
+                out[p] = dst
+
+    _each_chunk(x.shape[0], threads, finish)
+
+
+def logsumexp_long(x, wdt: np.dtype, limit: float, threads: int) -> np.ndarray:
+    """Log-sum-exp of one slice longer than a block."""
+    m, my, lg = _log_partition_long(x, wdt, 1.0, limit, threads)
+    return m if lg is None else my + lg
+
+
+# ---------------------------------------------------------------------------------- drivers
+
+
+def block_size(size: int, threads: int) -> int:
+    """Elements per block: ``BLOCK``, smaller for arrays that would otherwise need more scratch
+    space (up to three blocks a thread, and NumPy temporaries) than the array itself."""
+    return min(BLOCK, max(BLOCK // 8, size // (6 * threads)))
+
+
+def _blocks(P: int, n: int, Q: int, block: int, threads: int = 1) -> list[tuple[str, tuple, int]]:
+    """``(layout, index into the (P, n, Q) view, reduction axis of the presented block)`` per block."""
+    if P * n * Q <= TINY:  # one block; rows even if short: few NumPy calls matter more here
+        return [("rows", (slice(None), slice(None), 0), 1)] if Q == 1 else [("end", (slice(None),), 1)]
+    if Q == 1 and n >= SMALL:
+        step = max(1, block // n)
+        return [("rows", (slice(p, p + step), slice(None), 0), 1) for p in range(0, P, step)]
+    if Q >= WIDE and n * Q > block:  # wider blocks: NumPy reduces axis 0 one row piece at a time
+        width = max(WIDE, min(4 * block, P * n * Q // (3 * threads)) // n)
+        return [("gather", (p, slice(None), slice(q, q + width)), 0) for p in range(P) for q in range(0, Q, width)]
+    step = max(1, block // (n * Q))
+    layout, ax = ("front", 0) if n < SMALL or Q >= WIDE else ("end", 1)
+    return [(layout, (slice(p, p + step),), ax) for p in range(0, P, step)]
+
+
+def _present(view: np.ndarray, layout: str, sc: Scratch) -> np.ndarray:
+    """Copy a block into scratch as the kernels see it: working dtype, C-contiguous 2-D."""
+    if layout in ("rows", "gather"):
+        b = sc.get("in", view.shape)
+        np.copyto(b, view, casting="unsafe")
+        return b
+    p, n, q = view.shape
+    if layout == "front":  # (p, n, Q) -> (n, p * Q)
+        b = sc.get("in", (n, p, q))
+        np.copyto(b, view.transpose(1, 0, 2), casting="unsafe")
+        return b.reshape(n, p * q)
+    b = sc.get("in", (p, q, n))  # "end": (p, n, Q) -> (p * Q, n)
+    np.copyto(b, view.transpose(0, 2, 1), casting="unsafe")
+    return b.reshape(p * q, n)
+
+
+def _restore(block: np.ndarray, layout: str, target: np.ndarray) -> None:
+    """Write a block computed in the presented layout back into `target`, a view of the output."""
+    if layout == "front":
+        p, n, q = target.shape
+        block = block.reshape(n, p, q).transpose(1, 0, 2)
+    elif layout == "end":
+        p, n, q = target.shape
+        block = block.reshape(p, q, n).transpose(0, 2, 1)
+    np.copyto(target, block, casting="unsafe")
+
+
+def _map_blocks(kernel, x3, o3, wdt, t: float, limit: float, jobs: list) -> None:
+    """Run `kernel` on the given blocks of `x3`, writing into `o3` (one thread's share)."""
+    sc = Scratch(wdt)
+    for layout, index, ax in jobs:
+        target = o3[index]
+        if layout == "rows" and o3.dtype == wdt:
+            src = x3[index]
+            if src.dtype != wdt:
+                np.copyto(target, src, casting="unsafe")
+                src = target
+            kernel(src, target, 1, t, limit, sc)
+            continue
+        block = _present(x3[index], layout, sc)
+        if layout == "gather" and o3.dtype == wdt:  # the last step writes straight into the output
+            kernel(block, block, ax, t, limit, sc, final=target)
+            continue
+        kernel(block, block, ax, t, limit, sc)
+        _restore(block, layout, target)
+
+
+def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: float) -> None:
+    """Write the softmax (``kind="softmax"``) or log-softmax of every slice of `x3` into `o3`."""
+    P, n, Q = x3.shape
+    if x3.size == 0:
+        return
+    limit = limit_for(wdt)
+    threads = _parallel.threads_for(x3.size, wdt)
+    with np.errstate(all="ignore"):
+        if n > BLOCK and Q < WIDE:
+            long = softmax_long if kind == "softmax" else log_softmax_long
+            for p in range(P):
+                for q in range(Q):
+                    long(x3[p, :, q], o3[p, :, q], wdt, t, limit, threads)
+            return
+        kernel = softmax_block if kind == "softmax" else log_softmax_block
+        jobs = _blocks(P, n, Q, block_size(x3.size, threads), threads)
+        if threads == 1 or len(jobs) == 1:
+            _map_blocks(kernel, x3, o3, wdt, t, limit, jobs)
+            return
+        _parallel.run([partial(_map_blocks, kernel, x3, o3, wdt, t, limit, [jobs[i] for i in part])
+                       for part in _parallel.split(len(jobs), threads)])
+
+
+def _reduce_blocks(x3, res, wdt, limit: float, jobs: list) -> None:
+    """Log-sum-exp of the given blocks of `x3` into `res` (one thread's share)."""
+    sc = Scratch(wdt)
+    Q = x3.shape[2]
+    for layout, index, ax in jobs:
+        view = x3[index]
+        block = view if layout == "rows" and view.dtype == wdt else _present(view, layout, sc)
+        r = logsumexp_block(block, ax, limit, sc)
+        if layout == "gather":  # (1, q)
+            res[index[0], index[2]] = r[0]
+        else:  # rows (rows, 1); front (1, p * Q); end (p * Q, 1)
+            res[index[0]] = r.reshape(-1, Q)
+
+
+def reduce_slices(x3: np.ndarray, wdt: np.dtype) -> np.ndarray:
+    """Log-sum-exp of every slice of `x3`, as a ``(P, Q)`` array of dtype `wdt` (``-inf`` if ``n == 0``)."""
+    P, n, Q = x3.shape
+    res = np.empty((P, Q), wdt)
+    if n == 0:
+        res.fill(-np.inf)
+    if res.size == 0 or n == 0:
+        return res
+    limit = limit_for(wdt)
+    threads = _parallel.threads_for(x3.size, wdt)
+    with np.errstate(all="ignore"):
+        if n > BLOCK and Q < WIDE:
+            for p in range(P):
+                for q in range(Q):
+                    res[p, q] = logsumexp_long(x3[p, :, q], wdt, limit, threads)
+            return res
+        jobs = _blocks(P, n, Q, block_size(x3.size, threads), threads)
+        if threads == 1 or len(jobs) == 1:
+            _reduce_blocks(x3, res, wdt, limit, jobs)
+            return res
+        _parallel.run([partial(_reduce_blocks, x3, res, wdt, limit, [jobs[i] for i in part])
+                       for part in _parallel.split(len(jobs), threads)])
+    return res

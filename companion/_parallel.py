@@ -1,0 +1,87 @@
+"""Splitting the blocked kernels over threads (private).
+
+NumPy releases the GIL inside its loops, so blocks handed to different threads run on
+different cores. The split never changes a result: every block is computed the same way
+whichever thread runs it, and partial sums are combined in a fixed order, so the output is
+identical, bit for bit, to that of one thread.
+
+Arrays smaller than ``MIN_SIZE`` (float32) or a quarter of it (float64) stay on the calling
+thread. The number of threads
+is ``COMPANION_NUM_THREADS`` from the environment if set (``1`` turns threading off), else
+the number of CPUs this process may use, at most ``MAX_THREADS``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+
+MIN_SIZE = 1 << 20
+"""Smallest amount of work worth splitting, in float32-entry equivalents: below it, thread
+hand-offs cost more than they save. A float64 entry counts four times (its ``exp`` costs
+about four times as much), so float64 arrays are split from a quarter of a million entries."""
+
+MAX_THREADS = 4
+
+T = TypeVar("T")
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_lock = threading.Lock()
+
+
+def configured_threads() -> int:
+    """Threads to use for a large array (``COMPANION_NUM_THREADS``, else the usable CPUs, at most 4)."""
+    env = os.environ.get("COMPANION_NUM_THREADS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"COMPANION_NUM_THREADS must be a positive integer, got {env!r}") from None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cpus))
+
+
+def threads_for(size: int, dtype: np.dtype = np.dtype(np.float32)) -> int:
+    """Threads to use for an array of `size` elements of (working) dtype `dtype`."""
+    work = size * (4 if np.dtype(dtype).itemsize >= 8 else 1)
+    return 1 if work < MIN_SIZE else configured_threads()
+
+
+def _executor(n: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < n:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool, _pool_size = ThreadPoolExecutor(max_workers=n, thread_name_prefix="companion"), n
+        return _pool
+
+
+def _quietly(task: Callable[[], T]) -> T:
+    # NumPy's error state is per thread (a context variable): set it in the worker too.
+    with np.errstate(all="ignore"):
+        return task()
+
+
+def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """Run the tasks, the first on this thread and the others on the pool; results in order."""
+    if len(tasks) <= 1:
+        return [_quietly(t) for t in tasks]
+    futures = [_executor(len(tasks) - 1).submit(_quietly, t) for t in tasks[1:]]
+    first = _quietly(tasks[0])
+    return [first, *(f.result() for f in futures)]
+
+
+def split(n: int, parts: int) -> list[range]:
+    """``range(n)`` cut into at most `parts` contiguous, nearly equal, non-empty ranges."""
+    parts = max(1, min(parts, n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return [range(bounds[i], bounds[i + 1]) for i in range(parts)]
