@@ -6,7 +6,9 @@ Usage:  python tools/run_notebooks.py book/softmax.ipynb [more.ipynb ...]
 
 Each notebook runs with its own folder as working directory, exactly as nbval and
 the book build run it, so the stored outputs are the ones they compare against.
-Timing metadata is not recorded, so re-running an unchanged notebook gives no diff.
+Timing metadata is not recorded, and consecutive pieces of one stream (which the kernel
+splits wherever it happened to flush) are joined, so re-running an unchanged notebook gives
+no diff.
 """
 
 from __future__ import annotations
@@ -19,6 +21,19 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) outputs into one, as a reader sees them."""
+    joined: list = []
+    for out in outputs:
+        prev = joined[-1] if joined else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] += out["text"]
+        else:
+            joined.append(out)
+    return joined
 
 
 def run(path: Path, timeout: int = 600) -> None:
@@ -34,6 +49,8 @@ def run(path: Path, timeout: int = 600) -> None:
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
 
 
