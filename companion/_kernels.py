@@ -36,7 +36,7 @@ are pairwise, and on the last axis the largest term is added last.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 
 import numpy as np
@@ -313,13 +313,13 @@ def _piece(x: np.ndarray, s: slice, wdt: np.dtype, sc: Scratch) -> np.ndarray:
     return b
 
 
-def _pieces(n: int, chunk: range) -> Iterator[slice]:
+def _pieces(n: int, chunk: Iterable[int]) -> Iterator[slice]:
     """The blocks, numbered by `chunk`, of a slice of length `n`."""
     for i in chunk:
         yield slice(i * BLOCK, min((i + 1) * BLOCK, n))
 
 
-def _exp_chunk(x, chunk: range, wdt, t: float, m, c, sink, sc: Scratch) -> list[tuple]:
+def _exp_chunk(x, chunk: Iterable[int], wdt, t: float, m, c, sink, sc: Scratch) -> list[tuple]:
     """Exponentiate the blocks of `chunk` into ``sink[s]`` (or scratch): ``[(k, x_k, e_k, rest), ...]``.
 
     ``e = exp(y - c)`` with ``y = x / t``; ``k`` is the block's first maximum and
@@ -351,9 +351,9 @@ def _blocks_of(n: int) -> int:
 def _exp_pass(x, wdt, t: float, m, c, sink, threads: int) -> tuple[int, np.ndarray, np.ndarray, list]:
     """Exponentiate a long slice; return ``(k, x_k, e_k, others)``: its first maximum, that
     maximum's term, and the partial sums of all the other terms (block by block)."""
-    chunks = _parallel.split(_blocks_of(x.shape[0]), threads)
+    chunks = _parallel.queue(range(_blocks_of(x.shape[0])), threads)
     tasks = [partial(_exp_chunk, x, ch, wdt, t, m, c, sink, Scratch(wdt)) for ch in chunks]
-    parts = [p for chunk in _parallel.run(tasks) for p in chunk]
+    parts = sorted((p for chunk in _parallel.run(tasks) for p in chunk), key=lambda p: p[0])  # block order
     b = int(np.argmax([p[1] for p in parts]))  # the first maximum, or the first NaN
     others = [p[3] for p in parts] + [p[2] for i, p in enumerate(parts) if i != b]
     return parts[b][0], np.asarray(parts[b][1], dtype=wdt), parts[b][2], others
@@ -378,10 +378,9 @@ def _long_pass(x: np.ndarray, wdt, t: float, limit: float, sink, threads: int):
     return m, my[0], c, top, others
 
 
-def _each_chunk(n: int, threads: int, work) -> None:
-    """Run ``work(slice)`` over `threads` contiguous pieces of ``range(n)`` (block-aligned)."""
-    chunks = _parallel.split(_blocks_of(n), threads)
-    _parallel.run([partial(work, slice(ch.start * BLOCK, min(ch.stop * BLOCK, n))) for ch in chunks])
+def _each_block(n: int, threads: int, work) -> None:
+    """Run ``work(slices)`` on `threads` threads, which share out the blocks of a slice of length `n`."""
+    _parallel.run([partial(work, _pieces(n, q)) for q in _parallel.queue(range(_blocks_of(n)), threads)])
 
 
 def softmax_long(x: np.ndarray, out: np.ndarray, wdt: np.dtype, t: float, limit: float, threads: int) -> None:
@@ -394,18 +393,18 @@ def softmax_long(x: np.ndarray, out: np.ndarray, wdt: np.dtype, t: float, limit:
         return
     total = _sum_parts(others, wdt) + top  # the largest term last
 
-    def finish(s: slice) -> None:
-        if direct:
-            np.divide(out[s], total, out=out[s])
-            return
-        sc = Scratch(wdt)  # another dtype: exponentiate again rather than store
-        for p in _pieces(s.stop, range(s.start // BLOCK, _blocks_of(s.stop))):
-            src = _piece(x, p, wdt, sc)
+    def finish(blocks: Iterable[slice]) -> None:
+        sc = Scratch(wdt)
+        for p in blocks:
+            if direct:
+                np.divide(out[p], total, out=out[p])
+                continue
+            src = _piece(x, p, wdt, sc)  # another dtype: exponentiate again rather than store
             buf = sc.get("e", src.shape)
             y, _ = scaled(src, m, t, buf)
             out[p] = np.divide(exp_shifted(y, c, buf), total, out=buf)
 
-    _each_chunk(x.shape[0], threads, finish)
+    _each_block(x.shape[0], threads, finish)
 
 
 def _log_partition_long(x: np.ndarray, wdt: np.dtype, t: float, limit: float, threads: int):
@@ -430,9 +429,9 @@ def log_softmax_long(x, out, wdt: np.dtype, t: float, limit: float, threads: int
         return
     direct = out.dtype == wdt
 
-    def finish(s: slice) -> None:
+    def finish(blocks: Iterable[slice]) -> None:
         sc = Scratch(wdt)
-        for p in _pieces(s.stop, range(s.start // BLOCK, _blocks_of(s.stop))):
+        for p in blocks:
             src = _piece(x, p, wdt, sc)
             dst = out[p] if direct else sc.get("e", src.shape)
             y, _ = scaled(src, m, t, dst)
@@ -441,7 +440,7 @@ def log_softmax_long(x, out, wdt: np.dtype, t: float, limit: float, threads: int
             if not direct:
                 out[p] = dst
 
-    _each_chunk(x.shape[0], threads, finish)
+    _each_block(x.shape[0], threads, finish)
 
 
 def logsumexp_long(x, wdt: np.dtype, limit: float, threads: int) -> np.ndarray:
@@ -501,7 +500,7 @@ def _restore(block: np.ndarray, layout: str, target: np.ndarray) -> None:
     np.copyto(target, block, casting="unsafe")
 
 
-def _map_blocks(kernel, x3, o3, wdt, t: float, limit: float, jobs: list) -> None:
+def _map_blocks(kernel, x3, o3, wdt, t: float, limit: float, jobs: Iterable) -> None:
     """Run `kernel` on the given blocks of `x3`, writing into `o3` (one thread's share)."""
     sc = Scratch(wdt)
     for layout, index, ax in jobs:
@@ -540,11 +539,10 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
         if threads == 1 or len(jobs) == 1:
             _map_blocks(kernel, x3, o3, wdt, t, limit, jobs)
             return
-        _parallel.run([partial(_map_blocks, kernel, x3, o3, wdt, t, limit, [jobs[i] for i in part])
-                       for part in _parallel.split(len(jobs), threads)])
+        _parallel.run([partial(_map_blocks, kernel, x3, o3, wdt, t, limit, q) for q in _parallel.queue(jobs, threads)])
 
 
-def _reduce_blocks(x3, res, wdt, limit: float, jobs: list) -> None:
+def _reduce_blocks(x3, res, wdt, limit: float, jobs: Iterable) -> None:
     """Log-sum-exp of the given blocks of `x3` into `res` (one thread's share)."""
     sc = Scratch(wdt)
     Q = x3.shape[2]
@@ -578,6 +576,5 @@ def reduce_slices(x3: np.ndarray, wdt: np.dtype) -> np.ndarray:
         if threads == 1 or len(jobs) == 1:
             _reduce_blocks(x3, res, wdt, limit, jobs)
             return res
-        _parallel.run([partial(_reduce_blocks, x3, res, wdt, limit, [jobs[i] for i in part])
-                       for part in _parallel.split(len(jobs), threads)])
+        _parallel.run([partial(_reduce_blocks, x3, res, wdt, limit, q) for q in _parallel.queue(jobs, threads)])
     return res

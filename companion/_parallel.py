@@ -1,9 +1,11 @@
 """Splitting the blocked kernels over threads (private).
 
 NumPy releases the GIL inside its loops, so blocks handed to different threads run on
-different cores. The split never changes a result: every block is computed the same way
-whichever thread runs it, and partial sums are combined in a fixed order, so the output is
-identical, bit for bit, to that of one thread.
+different cores. Threads take the next block from a shared queue as they finish one,
+rather than a fixed share each: then a core that runs slower (busy with other work, or a
+virtual CPU sharing its physical core) simply does fewer blocks. The split never changes
+a result: every block is computed the same way whichever thread runs it, and partial sums
+are combined in block order, so the output is identical, bit for bit, to that of one thread.
 
 Arrays smaller than ``MIN_SIZE`` (float32) or a quarter of it (float64) stay on the calling
 thread. The number of threads
@@ -13,9 +15,10 @@ the number of CPUs this process may use, at most ``MAX_THREADS``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -78,6 +81,26 @@ def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
     futures = [_executor(len(tasks) - 1).submit(_quietly, t) for t in tasks[1:]]
     first = _quietly(tasks[0])
     return [first, *(f.result() for f in futures)]
+
+
+def queue(items: Sequence[T], parts: int) -> list[Iterator[T]]:
+    """`parts` iterators that share `items`: each yields the next item not yet taken by any.
+
+    Handed one to each thread, they let fast threads take more items than slow ones;
+    every item is taken exactly once.
+    """
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def take() -> Iterator[T]:
+        while True:
+            with lock:
+                i = next(counter)
+            if i >= len(items):
+                return
+            yield items[i]
+
+    return [take() for _ in range(max(1, parts))]
 
 
 def split(n: int, parts: int) -> list[range]:
