@@ -5,16 +5,20 @@
     python benchmarks/bench_softmax.py --function softmax --case "(65536, 10)"
     python benchmarks/bench_softmax.py --quick           # arrays 64 times smaller, 1 repeat: a smoke test
 
-For each case (shape, axis, dtype) the companion (with its default threads, and with
-one thread), SciPy, and one ``np.exp`` pass over the same array (a lower bound for
+For each case (shape, axis, dtype) the companion (with its default threads), SciPy, the
+companion with one thread, and one ``np.exp`` pass over the same array (a lower bound for
 anything single-threaded that exponentiates every entry) are run in turn, ``--repeats``
-times, interleaved, in one process. The table gives the median of each, the ratios
-companion / SciPy of the medians (default threads, and one thread), and the peak extra
-memory of one call (from ``tracemalloc``, which sees NumPy's allocations) in units of the
-input's size, not counting the output. The input is ``4 * standard normal`` scores, seeded.
+times, interleaved, in one process. The table gives the median time of each. The ratio
+companion / SciPy is taken within each repeat, of two calls made one after the other, and
+the table gives the median of these ratios (default threads, and one thread): a shared or
+virtual machine can change speed from one second to the next, which moves a ratio of two
+medians but hardly a ratio of two neighbouring calls. Last comes the peak extra memory of
+one call (from ``tracemalloc``, which sees NumPy's allocations) in units of the input's
+size, not counting the output. The input is ``4 * standard normal`` scores, seeded.
 
-The companion splits arrays of 2**20 elements or more over threads (at most 4, one per
-usable CPU; ``COMPANION_NUM_THREADS=1`` turns that off). SciPy and ``np.exp`` use one.
+The companion splits arrays of 2**20 float32 or 2**17 float64 elements or more over
+threads (at most 4, one per usable CPU; ``COMPANION_NUM_THREADS=1`` turns that off).
+SciPy and ``np.exp`` use one.
 
 Timings are wall-clock and depend on the machine and on what else runs on it; only the
 ratios measured in one run are comparable. Nothing here is asserted by the test suite.
@@ -92,8 +96,8 @@ def run_case(name: str, shape, axis: int, dtype, function: str, repeats: int, sh
     ours, theirs = FUNCTIONS[function]
     calls = {
         "companion": lambda: ours(x, axis=axis),
-        "one thread": one_thread(lambda: ours(x, axis=axis)),
         "scipy": lambda: theirs(x, axis=axis),
+        "one thread": one_thread(lambda: ours(x, axis=axis)),
         "exp": lambda: np.exp(x),
     }
     for f in calls.values():  # warm up
@@ -108,8 +112,8 @@ def run_case(name: str, shape, axis: int, dtype, function: str, repeats: int, sh
         "case": name,
         "dtype": np.dtype(dtype).name,
         **med,
-        "ratio": med["companion"] / med["scipy"],
-        "ratio1": med["one thread"] / med["scipy"],
+        "ratio": statistics.median(c / s for c, s in zip(times["companion"], times["scipy"])),
+        "ratio1": statistics.median(c / s for c, s in zip(times["one thread"], times["scipy"])),
         "mem_companion": extra_memory(calls["companion"], x),
         "mem_scipy": extra_memory(calls["scipy"], x),
     }

@@ -170,28 +170,18 @@ def _drop_top(e: np.ndarray, k, y: np.ndarray, my: np.ndarray) -> None:
 def _sum_but_top(e: np.ndarray, y: np.ndarray, my: np.ndarray, c, sc: Scratch) -> np.ndarray:
     """Along axis 0, the sum of the terms but one maximal one, per column.
 
-    It is the sum of all terms minus the top term ``exp(m - c)`` wherever that term
-    is at most half the sum (then the subtraction loses nothing the pairwise sum had
-    not already rounded, and ties need no special care). In columns the top term
-    dominates (then it is unique) the terms are summed again with it masked out.
-    Short columns (most of them dominated) are masked at once and ties counted back.
-    The rule depends on the column alone, so a result never depends on its
-    neighbours. `e` is overwritten.
+    Every term at the column maximum is masked out and the rest summed; in a column
+    where the maximum is tied, the other tied terms, each ``exp(m - c)``, are added
+    back. Masking costs two quick passes over the block; summing everything and then
+    subtracting the top term would lose the small sum wherever the top term
+    dominates. A column's result depends on that column alone. `e` is overwritten.
     """
-    top = np.exp(my - c)
-    if e.shape[0] < SMALL:  # short columns: the top term dominates most of them, so mask at once
-        below = y < my
-        np.multiply(e, below, out=e)
-        total = tree_sum(e, 0, sc)
-        if below.size - np.count_nonzero(below) > below.shape[1]:  # ties: count the others back in
-            total += ((below.shape[0] - 1) - np.count_nonzero(below, axis=0, keepdims=True)) * top
-        return total
+    below = np.less(y, my)
+    np.multiply(e, below, out=e)
     total = tree_sum(e, 0, sc)
-    total -= top
-    dominant = total < top
-    if dominant.any():
-        np.multiply(e, y < my, out=e)
-        total = np.where(dominant, tree_sum(e, 0, sc), total)
+    if below.size - np.count_nonzero(below) > below.shape[1]:  # some column has a tie (or a NaN)
+        tied = (below.shape[0] - 1) - np.count_nonzero(below, axis=0, keepdims=True)
+        total += tied * np.exp(my - c)
     return total
 
 
@@ -449,6 +439,114 @@ def logsumexp_long(x, wdt: np.dtype, limit: float, threads: int) -> np.ndarray:
     return m if lg is None else my + lg
 
 
+# ------------------------------------------------------------------------------ row chunks
+# A reduction along axis 0 of a C-contiguous slab ``(n, Q)`` with a wide inner axis is done
+# in chunks of whole rows, so that the input is read and the output written in memory order;
+# blocks of columns would read and write rows far apart in memory, which the caches handle
+# badly. The first pass takes each chunk's maximum and its exponentials with shift 0 (the
+# right shift whenever every slice maximum lies in (-1, limit]); when that optimism fails,
+# the caller falls back to the column blocks above. The chunks do not depend on the thread
+# count, and partial sums are combined in chunk order.
+
+
+def _row_chunks(n: int, Q: int, block: int) -> list[slice]:
+    step = max(1, block // Q)
+    return [slice(r, min(r + step, n)) for r in range(0, n, step)]
+
+
+def _optimistic_max_ok(cm: np.ndarray, limit: float) -> tuple[np.ndarray, bool]:
+    """The slice maxima from the chunk maxima, and whether shift 0 was right for every slice."""
+    m = cm.max(axis=0, keepdims=True)
+    return m, bool(-1.0 < m.min() and m.max() <= limit)  # False for NaN and infinities too
+
+
+def _scaled_rows(x: np.ndarray, t: float, buf: np.ndarray) -> np.ndarray:
+    return x if t == 1.0 else np.divide(x, t, out=buf)
+
+
+def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, block: int, threads: int) -> bool:
+    """Softmax along axis 0 of ``x2`` into ``o2`` in row chunks; False (``o2`` scribbled) if shift 0 was wrong."""
+    n, Q = x2.shape
+    chunks = _row_chunks(n, Q, block)
+    cm = np.empty((len(chunks), Q), wdt)
+    parts = np.empty((len(chunks), Q), wdt)
+
+    def first(indices: Iterable[int]) -> None:
+        sc = Scratch(wdt)
+        for i in indices:
+            rows = chunks[i]
+            e = o2[rows]
+            y = _scaled_rows(x2[rows], t, e)
+            np.max(y, axis=0, out=cm[i])
+            np.exp(y, out=e)
+            parts[i] = tree_sum(e, 0, sc)[0]
+
+    _parallel.run([partial(first, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    _, ok = _optimistic_max_ok(cm, limit)
+    if not ok:
+        return False
+    total = tree_sum(parts, 0, Scratch(wdt))
+
+    def second(indices: Iterable[int]) -> None:
+        for i in indices:
+            np.divide(o2[chunks[i]], total, out=o2[chunks[i]])
+
+    _parallel.run([partial(second, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    return True
+
+
+def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, block: int, threads: int) -> bool:
+    """Log-softmax along axis 0 of ``x2`` into ``o2`` in row chunks; False if shift 0 was wrong.
+
+    Each chunk sums its terms but those at the chunk's maximum, and counts those; the
+    maxima's terms are then added back, all but one at the slice maximum, so that
+    ``L = log1p(sum of the terms but one maximal one)`` keeps its accuracy (see
+    `log_partition`).
+    """
+    n, Q = x2.shape
+    chunks = _row_chunks(n, Q, block)
+    cm = np.empty((len(chunks), Q), wdt)
+    rest = np.empty((len(chunks), Q), wdt)
+    count = np.ones((len(chunks), Q), wdt)
+
+    def first(indices: Iterable[int]) -> None:
+        sc = Scratch(wdt)
+        for i in indices:
+            rows = chunks[i]
+            y = _scaled_rows(x2[rows], t, sc.get("y", (rows.stop - rows.start, Q)))
+            top = np.max(y, axis=0, out=cm[i], keepdims=False)
+            below = np.less(y, top)
+            e = np.exp(y, out=sc.get("e", y.shape))
+            np.multiply(e, below, out=e)
+            rest[i] = tree_sum(e, 0, sc)[0]
+            if below.size - np.count_nonzero(below) > Q:  # some maximum is tied within the chunk
+                count[i] = below.shape[0] - np.count_nonzero(below, axis=0)
+
+    _parallel.run([partial(first, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    m, ok = _optimistic_max_ok(cm, limit)
+    if not ok:
+        return False
+    k = np.argmax(cm, axis=0)  # the first chunk holding each slice's maximum
+    count[k, np.arange(Q)] -= 1  # that maximum's own term is left out
+    tops = np.exp(cm) * count
+    total = tree_sum(np.concatenate([rest, tops]), 0, Scratch(wdt))
+    tiny, _ = _deep_for(wdt)
+    if (total < tiny * n).any():  # terms in the subnormal range: the column blocks handle that
+        return False
+    lg = log1p(total * np.exp(-m))
+
+    def second(indices: Iterable[int]) -> None:
+        for i in indices:
+            rows = chunks[i]
+            dst = o2[rows]
+            y = _scaled_rows(x2[rows], t, dst)
+            np.subtract(y, m, out=dst)
+            np.subtract(dst, lg, out=dst)
+
+    _parallel.run([partial(second, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    return True
+
+
 # ---------------------------------------------------------------------------------- drivers
 
 
@@ -534,8 +632,14 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
                 for q in range(Q):
                     long(x3[p, :, q], o3[p, :, q], wdt, t, limit, threads)
             return
+        block = block_size(x3.size, threads)
+        if (Q >= WIDE and n * Q > block and 8 * Q <= block and x3.dtype == o3.dtype == wdt
+                and x3.flags.c_contiguous and o3.flags.c_contiguous):
+            rows = softmax_rows if kind == "softmax" else log_softmax_rows
+            if all([rows(x3[p], o3[p], wdt, t, limit, block, threads) for p in range(P)]):
+                return
         kernel = softmax_block if kind == "softmax" else log_softmax_block
-        jobs = _blocks(P, n, Q, block_size(x3.size, threads), threads)
+        jobs = _blocks(P, n, Q, block, threads)
         if threads == 1 or len(jobs) == 1:
             _map_blocks(kernel, x3, o3, wdt, t, limit, jobs)
             return
