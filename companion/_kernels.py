@@ -626,7 +626,8 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
         if (Q >= WIDE and n * Q > block and 8 * Q <= block and x3.dtype == o3.dtype == wdt
                 and x3.flags.c_contiguous and o3.flags.c_contiguous):
             rows = softmax_rows if kind == "softmax" else log_softmax_rows
-            if all([rows(x3[p], o3[p], wdt, t, limit, block, threads) for p in range(P)]):
+            chunk = block_size(x3.size, 1)  # not `block`: the chunks, unlike column blocks, shape the sums
+            if all([rows(x3[p], o3[p], wdt, t, limit, chunk, threads) for p in range(P)]):
                 return
         kernel = softmax_block if kind == "softmax" else log_softmax_block
         jobs = _blocks(P, n, Q, block, threads)

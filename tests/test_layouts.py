@@ -34,6 +34,8 @@ SHAPES = [  # (shape, axis): the path taken with BLOCK = 64
     ((3, 20, 3), 1),  # narrow inner axis, "end"
     ((2, 100, 3), 1),  # long slices on a narrow inner axis: strided long path
     ((100, 20), 0),  # long slices on a wide inner axis
+    ((300, 512), 0),  # with the default block: row chunks in memory order (axis 0, wide inner axis)
+    ((2, 200, 512), 1),  # the same, slab by slab
     ((4, 3, 5), (0, 2)),  # several axes
     ((4, 3, 5), (2, 0)),
     ((4, 3, 5), None),
@@ -168,3 +170,42 @@ def test_hardmax_matches_argmax_in_every_layout():
     flat = np.zeros(x.size)
     flat[x.argmax()] = 1.0
     np.testing.assert_array_equal(companion.hardmax(x, axis=None), flat.reshape(x.shape))
+
+
+def _special_columns(rng: np.random.Generator, n: int, q: int) -> np.ndarray:
+    """Scores ``(n, q)`` whose first columns hold the special cases, the rest plain."""
+    x = 4 * rng.standard_normal((n, q))
+    x[:, 0] = -np.inf  # a column that is all -inf: undefined
+    x[5, 1] = np.nan
+    x[[3, 7], 2] = np.inf  # mass shared by the two +inf entries
+    x[:, 3] -= 200.0  # maximum far below -1
+    x[:, 4] += 1e4  # maximum above the shift limit
+    x[[10, 20], 5] = 30.0  # a tie at a dominant maximum
+    x[::3, 6] = -np.inf
+    x[0, 7] = 80.0  # one dominant entry among tiny terms
+    return x
+
+
+@pytest.mark.parametrize("special", [False, True], ids=["plain", "special values"])
+def test_row_chunks_agree_with_the_rows_layout(special, monkeypatch):
+    """Axis 0 over a wide inner axis (row chunks, or their fall-back to column blocks when a
+    maximum needs a shift or is not finite) against the same slices laid out as rows."""
+    taken = []
+    for name in ("softmax_rows", "log_softmax_rows"):
+        real = getattr(_kernels, name)
+        monkeypatch.setattr(_kernels, name, lambda *a, _real=real: taken.append(_real(*a)) or taken[-1])
+    rng = np.random.default_rng(5)
+    x = _special_columns(rng, 600, 512) if special else 4 * rng.standard_normal((600, 512))
+    xt = np.ascontiguousarray(x.T)  # the same slices, now rows in memory
+    with np.errstate(invalid="ignore"):
+        sm_t = companion.softmax(xt, axis=1).T
+        lsm_t = companion.log_softmax(xt, axis=1).T
+    sm, lsm = companion.softmax(x, axis=0), companion.log_softmax(x, axis=0)
+    assert taken == [not special, not special]  # the row chunks ran, and gave up on the special columns
+    np.testing.assert_allclose(sm, sm_t, rtol=4e-15, atol=0)
+    np.testing.assert_allclose(lsm, lsm_t, rtol=4e-15, atol=1e-300)
+    if special:
+        assert np.isnan(sm[:, :2]).all() and np.isnan(lsm[:, :2]).all()
+        assert sm[3, 2] == sm[7, 2] == 0.5 and np.count_nonzero(sm[:, 2]) == 2
+        assert sm[10, 5] == sm[20, 5] and np.all(sm[::3, 6] == 0) and np.all(lsm[::3, 6] == -np.inf)
+    assert np.all(np.abs(sm[:, 8:].sum(axis=0) - 1) < 1e-13)

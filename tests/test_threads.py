@@ -34,6 +34,20 @@ def test_threads_give_identical_results(shape, axis, dtype, tiny_blocks, monkeyp
         np.testing.assert_array_equal(one, three)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_chunks_give_identical_results(dtype, monkeypatch):
+    """Axis 0 over a wide inner axis, at the default block size (the row-chunk path)."""
+    monkeypatch.setattr(_parallel, "MIN_SIZE", 64)
+    x = (4 * np.random.default_rng(2).standard_normal((700, 300))).astype(dtype)
+    results = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("COMPANION_NUM_THREADS", threads)
+        results[threads] = [f(x, axis=0) for f in (companion.softmax, companion.log_softmax)]
+    for other in ("2", "3"):
+        for one, many in zip(results["1"], results[other]):
+            np.testing.assert_array_equal(one, many)
+
+
 def test_thread_count_setting(monkeypatch):
     monkeypatch.setenv("COMPANION_NUM_THREADS", "3")
     assert _parallel.configured_threads() == 3
