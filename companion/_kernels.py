@@ -20,6 +20,10 @@ temporary is larger than a block. Every block reaches a kernel as a C-contiguous
   power-of-two strides.
 * ``"end"``: the block copied to ``(rows, n)``, for a narrow inner axis.
 * A slice longer than a block goes to the ``*_long`` functions.
+* softmax and log_softmax along a leading axis of a wide slab (``Q >= WIDE``,
+  larger than a block) go through the ``*_rows`` functions first: chunks of whole
+  rows, read and written in memory order, with the "gather" blocks as the fall-back
+  when a slice maximum needs a shift or is not finite.
 
 Large arrays are split over threads (:mod:`companion._parallel`); the results do not
 depend on the split.
