@@ -335,9 +335,9 @@ def _blocks_of(n: int) -> int:
 def _exp_pass(x, wdt, t: float, m, c, sink, threads: int) -> tuple[int, np.ndarray, np.ndarray, list]:
     """Exponentiate a long slice; return ``(k, x_k, e_k, others)``: its first maximum, that
     maximum's term, and the partial sums of all the other terms (block by block)."""
-    chunks = _parallel.queue(range(_blocks_of(x.shape[0])), threads)
-    tasks = [partial(_exp_chunk, x, ch, wdt, t, m, c, sink, Scratch(wdt)) for ch in chunks]
-    parts = sorted((p for chunk in _parallel.run(tasks) for p in chunk), key=lambda p: p[0])  # block order
+    chunks = _parallel.share(range(_blocks_of(x.shape[0])), threads,
+                             lambda ch: _exp_chunk(x, ch, wdt, t, m, c, sink, Scratch(wdt)))
+    parts = sorted((p for chunk in chunks for p in chunk), key=lambda p: p[0])  # block order
     b = int(np.argmax([p[1] for p in parts]))  # the first maximum, or the first NaN
     others = [p[3] for p in parts] + [p[2] for i, p in enumerate(parts) if i != b]
     return parts[b][0], np.asarray(parts[b][1], dtype=wdt), parts[b][2], others
@@ -364,7 +364,7 @@ def _long_pass(x: np.ndarray, wdt, t: float, limit: float, sink, threads: int):
 
 def _each_block(n: int, threads: int, work) -> None:
     """Run ``work(slices)`` on `threads` threads, which share out the blocks of a slice of length `n`."""
-    _parallel.run([partial(work, _pieces(n, q)) for q in _parallel.queue(range(_blocks_of(n)), threads)])
+    _parallel.share(range(_blocks_of(n)), threads, lambda q: work(_pieces(n, q)))
 
 
 def softmax_long(x: np.ndarray, out: np.ndarray, wdt: np.dtype, t: float, limit: float, threads: int) -> None:
@@ -475,7 +475,7 @@ def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, bl
             np.exp(y, out=e)
             parts[i] = tree_sum(e, 0, sc)[0]
 
-    _parallel.run([partial(first, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    _parallel.share(range(len(chunks)), threads, first)
     _, ok = _optimistic_max_ok(cm, limit)
     if not ok:
         return False
@@ -485,7 +485,7 @@ def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, bl
         for i in indices:
             np.divide(o2[chunks[i]], total, out=o2[chunks[i]])
 
-    _parallel.run([partial(second, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    _parallel.share(range(len(chunks)), threads, second)
     return True
 
 
@@ -508,7 +508,7 @@ def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float
         for i in indices:
             rows = chunks[i]
             y = _scaled_rows(x2[rows], t, sc.get("y", (rows.stop - rows.start, Q)))
-            top = np.max(y, axis=0, out=cm[i], keepdims=False)
+            top = np.max(y, axis=0, out=cm[i])
             below = np.less(y, top)
             e = np.exp(y, out=sc.get("e", y.shape))
             np.multiply(e, below, out=e)
@@ -516,7 +516,7 @@ def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float
             if below.size - np.count_nonzero(below) > Q:  # some maximum is tied within the chunk
                 count[i] = below.shape[0] - np.count_nonzero(below, axis=0)
 
-    _parallel.run([partial(first, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    _parallel.share(range(len(chunks)), threads, first)
     m, ok = _optimistic_max_ok(cm, limit)
     if not ok:
         return False
@@ -537,7 +537,7 @@ def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float
             np.subtract(y, m, out=dst)
             np.subtract(dst, lg, out=dst)
 
-    _parallel.run([partial(second, q) for q in _parallel.queue(range(len(chunks)), threads)])
+    _parallel.share(range(len(chunks)), threads, second)
     return True
 
 
@@ -638,7 +638,7 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
         if threads == 1 or len(jobs) == 1:
             _map_blocks(kernel, x3, o3, wdt, t, limit, jobs)
             return
-        _parallel.run([partial(_map_blocks, kernel, x3, o3, wdt, t, limit, q) for q in _parallel.queue(jobs, threads)])
+        _parallel.share(jobs, threads, partial(_map_blocks, kernel, x3, o3, wdt, t, limit))
 
 
 def _reduce_blocks(x3, res, wdt, limit: float, jobs: Iterable) -> None:
@@ -675,5 +675,5 @@ def reduce_slices(x3: np.ndarray, wdt: np.dtype) -> np.ndarray:
         if threads == 1 or len(jobs) == 1:
             _reduce_blocks(x3, res, wdt, limit, jobs)
             return res
-        _parallel.run([partial(_reduce_blocks, x3, res, wdt, limit, q) for q in _parallel.queue(jobs, threads)])
+        _parallel.share(jobs, threads, partial(_reduce_blocks, x3, res, wdt, limit))
     return res

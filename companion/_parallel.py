@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -34,6 +35,7 @@ entries."""
 MAX_THREADS = 4
 
 T = TypeVar("T")
+R = TypeVar("R")
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _lock = threading.Lock()
@@ -103,6 +105,11 @@ def queue(items: Sequence[T], parts: int) -> list[Iterator[T]]:
             yield items[i]
 
     return [take() for _ in range(max(1, parts))]
+
+
+def share(items: Sequence[T], threads: int, work: Callable[[Iterator[T]], R]) -> list[R]:
+    """Run ``work(its)`` on `threads` threads at once, each with one of the `queue` iterators over `items`."""
+    return run([partial(work, q) for q in queue(items, threads)])
 
 
 def split(n: int, parts: int) -> list[range]:
