@@ -251,11 +251,23 @@ def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None) 
 
 
 def log1p(t: np.ndarray) -> np.ndarray:
-    """``log(1 + t)`` to full accuracy; float32 (and float16) through float64, whose
-    ``log1p`` is good to far below a float32 ulp, so the result is rounded once."""
+    """``log(1 + t)`` to full accuracy.
+
+    float32 (and float16) go through float64, good to far below a float32 ulp, so the
+    result is rounded once. There ``log(u)``, ``u = 1 + t`` rounded, corrected by
+    ``-((u - 1) - t) / u`` (the rounding error of ``u``, which is exact), is twice as fast
+    as NumPy's float64 ``log1p``.
+    """
     if t.dtype == np.float64:
         return np.log1p(t)
-    return np.log1p(t.astype(np.float64)).astype(t.dtype)
+    t64 = np.array(t, dtype=np.float64, ndmin=1)  # 1-d at least: 0-d arithmetic gives scalars
+    u = t64 + 1.0
+    lg = np.log(u)
+    err = np.subtract(u, 1.0)
+    err -= t64
+    err /= u
+    np.subtract(lg, err, out=lg, where=err == err)  # err is NaN at t = inf and t = -1
+    return lg.astype(t.dtype).reshape(np.shape(t))
 
 
 def log_softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, final=None) -> None:

@@ -70,13 +70,17 @@ def test_split_covers_the_range():
 
 
 def test_float32_log1p_is_accurate():
-    t = np.concatenate([[0.0, 1e-30, 1e-8, 0.5, 1.0, 3e7], np.geomspace(1e-12, 1e6, 2001)]).astype(np.float32)
+    rng = np.random.default_rng(3)
+    t = np.concatenate([[0.0, 1e-30, 1e-8, 0.5, 1.0, 3e7], np.geomspace(1e-12, 1e6, 20001), rng.random(20000)])
+    t = t.astype(np.float32)
     got = _kernels.log1p(t)
     ref = np.log1p(t.astype(np.longdouble))  # 80-bit on x86: a reference independent of the float64 route
     assert got.dtype == np.float32
     spacing = np.spacing(np.maximum(ref, 1e-45).astype(np.float32)).astype(np.longdouble)
     ulps = np.abs(got.astype(np.longdouble) - ref) / spacing
     assert ulps.max() <= 0.5 + 1e-6  # the float64 value is good to far below a float32 ulp: one rounding
-    with np.errstate(divide="ignore"):  # the kernels run under np.errstate(all="ignore")
+    with np.errstate(all="ignore"):  # as the kernels run
         special = _kernels.log1p(np.array([np.inf, np.nan, -1.0], dtype=np.float32))
+        zero_d = _kernels.log1p(np.array(1e-9, dtype=np.float32))
     assert special[0] == np.inf and np.isnan(special[1]) and special[2] == -np.inf
+    assert zero_d.shape == () and zero_d == np.float32(1e-9)
