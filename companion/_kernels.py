@@ -504,38 +504,44 @@ def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, bl
 def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, block: int, threads: int) -> bool:
     """Log-softmax along axis 0 of ``x2`` into ``o2`` in row chunks; False if shift 0 was wrong.
 
-    Each chunk sums its terms but those at the chunk's maximum, and counts those; the
-    maxima's terms are then added back, all but one at the slice maximum, so that
     ``L = log1p(sum of the terms but one maximal one)`` keeps its accuracy (see
-    `log_partition`).
+    `log_partition`) only if that term is left out before summing. The first pass sums
+    every term of each chunk; then, for each slice, the one chunk holding its first
+    maximum is summed again without it (a few percent of the data, gathered), in place
+    of masking every chunk.
     """
     n, Q = x2.shape
     chunks = _row_chunks(n, Q, block)
     cm = np.empty((len(chunks), Q), wdt)
-    rest = np.empty((len(chunks), Q), wdt)
-    count = np.ones((len(chunks), Q), wdt)
+    sums = np.empty((len(chunks), Q), wdt)
 
     def first(indices: Iterable[int]) -> None:
         sc = Scratch(wdt)
         for i in indices:
             rows = chunks[i]
             y = _scaled_rows(x2[rows], t, sc.get("y", (rows.stop - rows.start, Q)))
-            top = np.max(y, axis=0, out=cm[i])
-            below = np.less(y, top)
-            e = np.exp(y, out=sc.get("e", y.shape))
-            np.multiply(e, below, out=e)
-            rest[i] = tree_sum(e, 0, sc)[0]
-            if below.size - np.count_nonzero(below) > Q:  # some maximum is tied within the chunk
-                count[i] = below.shape[0] - np.count_nonzero(below, axis=0)
+            np.max(y, axis=0, out=cm[i])
+            sums[i] = tree_sum(np.exp(y, out=sc.get("e", y.shape)), 0, sc)[0]
 
     _parallel.share(range(len(chunks)), threads, first)
     m, ok = _optimistic_max_ok(cm, limit)
     if not ok:
         return False
     k = np.argmax(cm, axis=0)  # the first chunk holding each slice's maximum
-    count[k, np.arange(Q)] -= 1  # that maximum's own term is left out
-    tops = np.exp(cm) * count
-    total = tree_sum(np.concatenate([rest, tops]), 0, Scratch(wdt))
+    order = np.argsort(k, kind="stable")
+    bounds = np.searchsorted(k[order], np.arange(len(chunks) + 1))
+
+    def again(indices: Iterable[int]) -> None:
+        sc = Scratch(wdt)
+        for i in indices:
+            cols = order[bounds[i] : bounds[i + 1]]
+            if cols.size:
+                y = np.take(x2[chunks[i]], cols, axis=1)
+                y = _scaled_rows(y, t, y)
+                sums[i, cols] = _sum_but_top(np.exp(y), y, m[:, cols], 0.0, sc)[0]
+
+    _parallel.share(range(len(chunks)), threads, again)
+    total = tree_sum(sums, 0, Scratch(wdt))
     tiny, _ = _deep_for(wdt)
     if (total < tiny * n).any():  # terms in the subnormal range: the column blocks handle that
         return False

@@ -186,8 +186,22 @@ def _special_columns(rng: np.random.Generator, n: int, q: int) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("special", [False, True], ids=["plain", "special values"])
-def test_row_chunks_agree_with_the_rows_layout(special, monkeypatch):
+def _awkward_maxima(rng: np.random.Generator, n: int, q: int) -> np.ndarray:
+    """Scores ``(n, q)`` with ties and dominant entries that need no shift (the row chunks
+    keep them; the default chunk of ``(650, 512)`` float64 is 108 rows, the last one 2)."""
+    x = 4 * rng.standard_normal((n, q))
+    x[[10, 20], 0] = 30.0  # a tie at the maximum within one chunk
+    x[[10, 250, 590], 1] = 30.0  # tied across chunks
+    x[0, 2] = 80.0  # one dominant entry among tiny terms
+    x[n - 1, 3] = 25.0  # the maximum in the short last chunk
+    x[:, 4] = 1.0  # every entry tied
+    x[:, 5] -= 50.0
+    x[7, 5] = -0.5  # a maximum just above -1
+    return x
+
+
+@pytest.mark.parametrize("kind", ["plain", "special", "awkward"])
+def test_row_chunks_agree_with_the_rows_layout(kind, monkeypatch):
     """Axis 0 over a wide inner axis (row chunks, or their fall-back to column blocks when a
     maximum needs a shift or is not finite) against the same slices laid out as rows."""
     taken = []
@@ -195,7 +209,10 @@ def test_row_chunks_agree_with_the_rows_layout(special, monkeypatch):
         real = getattr(_kernels, name)
         monkeypatch.setattr(_kernels, name, lambda *a, _real=real: taken.append(_real(*a)) or taken[-1])
     rng = np.random.default_rng(5)
-    x = _special_columns(rng, 600, 512) if special else 4 * rng.standard_normal((600, 512))
+    n = 650 if kind == "awkward" else 600
+    x = {"plain": 4 * rng.standard_normal((n, 512)), "special": _special_columns(rng, n, 512),
+         "awkward": _awkward_maxima(rng, n, 512)}[kind]
+    special = kind == "special"
     xt = np.ascontiguousarray(x.T)  # the same slices, now rows in memory
     with np.errstate(invalid="ignore"):
         sm_t = companion.softmax(xt, axis=1).T
@@ -208,4 +225,8 @@ def test_row_chunks_agree_with_the_rows_layout(special, monkeypatch):
         assert np.isnan(sm[:, :2]).all() and np.isnan(lsm[:, :2]).all()
         assert sm[3, 2] == sm[7, 2] == 0.5 and np.count_nonzero(sm[:, 2]) == 2
         assert sm[10, 5] == sm[20, 5] and np.all(sm[::3, 6] == 0) and np.all(lsm[::3, 6] == -np.inf)
+    if kind == "awkward":
+        assert lsm[10, 0] == lsm[20, 0] and lsm[10, 1] == lsm[250, 1] == lsm[590, 1]
+        assert -1e-20 < lsm[0, 2] < 0 and lsm[n - 1, 3] == lsm[:, 3].max()
+        np.testing.assert_allclose(lsm[:, 4], -np.log(n), rtol=1e-15)
     assert np.all(np.abs(sm[:, 8:].sum(axis=0) - 1) < 1e-13)
