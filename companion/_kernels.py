@@ -636,7 +636,9 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
     if x3.size == 0:
         return
     limit = limit_for(wdt)
-    threads = _parallel.threads_for(x3.size, wdt)
+    # Short slices cost about twice as much per element (their blocks are transposed in
+    # and out), so they are worth splitting over threads at half the size.
+    threads = _parallel.threads_for(x3.size * (2 if n < SMALL else 1), wdt)
     with np.errstate(all="ignore"):
         if n > BLOCK and Q < WIDE:
             long = softmax_long if kind == "softmax" else log_softmax_long
@@ -645,6 +647,8 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
                     long(x3[p, :, q], o3[p, :, q], wdt, t, limit, threads)
             return
         block = block_size(x3.size, threads)
+        if threads == 1 and Q == 1 and n >= SMALL:  # rows: no copy, a scratch block at most half the input
+            block = min(BLOCK, max(block, x3.size // 2))
         if (Q >= WIDE and n * Q > block and 8 * Q <= block and x3.dtype == o3.dtype == wdt
                 and x3.flags.c_contiguous and o3.flags.c_contiguous):
             rows = softmax_rows if kind == "softmax" else log_softmax_rows
