@@ -103,11 +103,12 @@ def shift_for(m: np.ndarray, limit: float) -> tuple[np.ndarray | float, bool]:
     return c, bool((m == np.inf).any())
 
 
-def tree_sum(a: np.ndarray, ax: int, sc: Scratch) -> np.ndarray:
+def tree_sum(a: np.ndarray, ax: int, sc: Scratch, spend: bool = False) -> np.ndarray:
     """Sum of a 2-D `a` over axis `ax`, kept: ``(rows, 1)`` or ``(1, cols)`` (a new array).
 
     Along the last axis NumPy's own pairwise sum; along axis 0 a pairwise tree,
-    halving in place in scratch (NumPy would add the rows one after another).
+    halving in place in scratch (NumPy would add the rows one after another), or in
+    `a` itself when `spend` is true (`a` is then overwritten).
     """
     if ax == 1:
         return a.sum(axis=1, keepdims=True)
@@ -115,7 +116,7 @@ def tree_sum(a: np.ndarray, ax: int, sc: Scratch) -> np.ndarray:
     if n == 1:
         return a.copy()
     h = n // 2
-    t = sc.get("tree", (h, q))
+    t = a[:h] if spend else sc.get("tree", (h, q))
     np.add(a[:h], a[h : 2 * h], out=t)
     if n % 2:
         t[-1] += a[-1]
@@ -182,7 +183,7 @@ def _sum_but_top(e: np.ndarray, y: np.ndarray, my: np.ndarray, c, sc: Scratch) -
     """
     below = np.less(y, my)
     np.multiply(e, below, out=e)
-    total = tree_sum(e, 0, sc)
+    total = tree_sum(e, 0, sc, spend=True)
     if below.size - np.count_nonzero(below) > below.shape[1]:  # some column has a tie (or a NaN)
         tied = (below.shape[0] - 1) - np.count_nonzero(below, axis=0, keepdims=True)
         total += tied * np.exp(my - c)
@@ -224,8 +225,10 @@ def softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, final=
         np.copyto(dst, hot / hot.sum(axis=ax, keepdims=True), where=m == np.inf)
 
 
-def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None) -> tuple:
+def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None, ebuf=None) -> tuple:
     """Return ``(y, m_y, L, m)`` with ``y = src / t`` (in `ybuf`) and ``logsumexp(y) = m_y + L``.
+
+    The exponentials go to `ebuf` (scratch if None).
 
     ``L = log1p(sum_{j != k} exp(y_j - m_y))`` leaves out one maximal entry ``k``,
     whose term is exactly 1, so ``L`` keeps its full relative accuracy when tiny.
@@ -234,7 +237,7 @@ def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None) 
     k, m = _slice_max(src, ax)
     y, my = scaled(src, m, t, ybuf)
     c, _ = shift_for(my, limit)
-    e = exp_shifted(y, c, sc.get("e", src.shape))
+    e = exp_shifted(y, c, sc.get("e", src.shape) if ebuf is None else ebuf)
     if k is not None:
         _drop_top(e, k, y, my)
         total = tree_sum(e, ax, sc)
@@ -254,26 +257,28 @@ def log1p(t: np.ndarray) -> np.ndarray:
     """``log(1 + t)`` to full accuracy.
 
     float32 (and float16) go through float64, good to far below a float32 ulp, so the
-    result is rounded once. There ``log(u)``, ``u = 1 + t`` rounded, corrected by
-    ``-((u - 1) - t) / u`` (the rounding error of ``u``, which is exact), is twice as fast
-    as NumPy's float64 ``log1p``.
+    result is rounded once: ``log(u)`` with ``u = 1 + t`` rounded, plus ``(t - (u - 1)) / u``,
+    the rounding error of ``u`` (computed exactly) over ``u``. Here NumPy's float64 ``log``
+    is about twice as fast as its ``log1p``; two float64 work arrays suffice.
     """
     if t.dtype == np.float64:
         return np.log1p(t)
-    t64 = np.array(t, dtype=np.float64, ndmin=1)  # 1-d at least: 0-d arithmetic gives scalars
-    u = t64 + 1.0
-    lg = np.log(u)
-    err = np.subtract(u, 1.0)
-    err -= t64
-    err /= u
-    np.subtract(lg, err, out=lg, where=err == err)  # err is NaN at t = inf and t = -1
-    return lg.astype(t.dtype).reshape(np.shape(t))
+    a = np.array(t, dtype=np.float64, ndmin=1)  # t; 1-d at least (0-d arithmetic gives scalars)
+    u = a + 1.0
+    u -= 1.0  # u - 1, exact
+    a -= u  # t - (u - 1): the rounding error of 1 + t, exact
+    u += 1.0  # u again
+    a /= u
+    np.log(u, out=u)
+    np.add(u, a, out=u, where=a == a)  # the correction is NaN at t = inf and t = -1
+    return u.astype(t.dtype).reshape(np.shape(t))
 
 
 def log_softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, final=None) -> None:
     """``dst = log_softmax(src / t) = (y - m_y) - L`` along `ax` (the last step may write to `final`)."""
     ybuf = dst if dst is not src else sc.get("y", src.shape) if t != 1.0 else None
-    y, my, lg, m = log_partition(src, ax, t, limit, sc, ybuf)
+    ebuf = dst if dst is not src and t == 1.0 else None  # the output is free until the last steps
+    y, my, lg, m = log_partition(src, ax, t, limit, sc, ybuf, ebuf)
     pinf = m == np.inf
     fix = None
     if pinf.any():  # slices with +inf entries: log of the shared mass, -inf elsewhere
@@ -521,7 +526,7 @@ def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float
             rows = chunks[i]
             y = _scaled_rows(x2[rows], t, sc.get("y", (rows.stop - rows.start, Q)))
             np.max(y, axis=0, out=cm[i])
-            sums[i] = tree_sum(np.exp(y, out=sc.get("e", y.shape)), 0, sc)[0]
+            sums[i] = tree_sum(np.exp(y, out=sc.get("e", y.shape)), 0, sc, spend=True)[0]
 
     _parallel.share(range(len(chunks)), threads, first)
     m, ok = _optimistic_max_ok(cm, limit)
