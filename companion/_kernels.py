@@ -506,13 +506,29 @@ def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, bl
     return True
 
 
+def _top_chunk_rest(x2: np.ndarray, step: int, k: np.ndarray, m: np.ndarray, t: float, sc: Scratch) -> np.ndarray:
+    """Per column ``q`` of ``x2``, the sum over the row chunk ``k[q]`` (rows ``k[q] * step`` on)
+    of the terms ``exp(y)`` but one at the maximum ``m[q]`` (see `_sum_but_top`), ``(1, Q)``."""
+    n, Q = x2.shape
+    start = k * step
+    idx = np.arange(0, step * Q, Q).reshape(-1, 1) + (start * Q + np.arange(Q))
+    short = n - start < step  # a short last chunk: its missing rows count as -inf
+    if short.any():
+        np.minimum(idx, x2.size - 1, out=idx)
+    y = x2.reshape(-1).take(idx)
+    if short.any():
+        y[np.arange(step).reshape(-1, 1) >= n - start] = -np.inf
+    y = _scaled_rows(y, t, y)
+    return _sum_but_top(np.exp(y), y, m, 0.0, sc)
+
+
 def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, block: int, threads: int) -> bool:
     """Log-softmax along axis 0 of ``x2`` into ``o2`` in row chunks; False if shift 0 was wrong.
 
     ``L = log1p(sum of the terms but one maximal one)`` keeps its accuracy (see
     `log_partition`) only if that term is left out before summing. The first pass sums
     every term of each chunk; then, for each slice, the one chunk holding its first
-    maximum is summed again without it (a few percent of the data, gathered), in place
+    maximum is summed again without it (1/chunks of the data, gathered in one step), in place
     of masking every chunk.
     """
     n, Q = x2.shape
@@ -534,17 +550,8 @@ def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float
         return False
     # The first chunk holding each slice's maximum (np.argmax along axis 0 is slow).
     k = np.where(cm == m, np.arange(len(chunks)).reshape(-1, 1), len(chunks)).min(axis=0)
-
-    def again(indices: Iterable[int]) -> None:
-        sc = Scratch(wdt)
-        for i in indices:
-            cols = np.flatnonzero(k == i)
-            if cols.size:
-                y = np.take(x2[chunks[i]], cols, axis=1)
-                y = _scaled_rows(y, t, y)
-                sums[i, cols] = _sum_but_top(np.exp(y), y, m[:, cols], 0.0, sc)[0]
-
-    _parallel.share(range(len(chunks)), threads, again)
+    step = chunks[0].stop - chunks[0].start
+    sums[k, np.arange(Q)] = _top_chunk_rest(x2, step, k, m, t, Scratch(wdt))[0]
     total = tree_sum(sums, 0, Scratch(wdt))
     tiny, _ = _deep_for(wdt)
     if (total < tiny * n).any():  # terms in the subnormal range: the column blocks handle that
