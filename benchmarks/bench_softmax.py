@@ -17,7 +17,8 @@ one call (from ``tracemalloc``, which sees NumPy's allocations) in units of the 
 size, not counting the output. The input is ``4 * standard normal`` scores, seeded.
 
 The companion splits arrays of 2**20 float32 or 2**17 float64 elements or more over
-threads (at most 4, one per usable CPU; ``COMPANION_NUM_THREADS=1`` turns that off).
+threads, half as many for slices shorter than 16 (at most 4 threads, one per usable CPU;
+``COMPANION_NUM_THREADS=1`` turns that off).
 SciPy and ``np.exp`` use one.
 
 Timings are wall-clock and depend on the machine and on what else runs on it; only the

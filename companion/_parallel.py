@@ -30,7 +30,7 @@ MIN_SIZE = 1 << 20
 hand-offs cost more than they save. A float64 entry counts eight times (NumPy vectorises
 float64 ``exp`` only with AVX-512, float32's with AVX2 as well, and on a CPU without AVX-512 a
 float64 ``exp`` costs about eight times as much), so float64 arrays are split from 131,072
-entries."""
+entries. Callers may count an entry more where it costs more (short slices do)."""
 
 MAX_THREADS = 4
 
