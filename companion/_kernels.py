@@ -506,12 +506,13 @@ def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, bl
     return True
 
 
-def _top_chunk_rest(x2: np.ndarray, step: int, k: np.ndarray, m: np.ndarray, t: float, sc: Scratch) -> np.ndarray:
-    """Per column ``q`` of ``x2``, the sum over the row chunk ``k[q]`` (rows ``k[q] * step`` on)
-    of the terms ``exp(y)`` but one at the maximum ``m[q]`` (see `_sum_but_top`), ``(1, Q)``."""
+def _top_chunk_rest(x2: np.ndarray, step: int, k: np.ndarray, m: np.ndarray, t: float, sc: Scratch,
+                    cols: slice) -> np.ndarray:
+    """Per column ``q`` in `cols` of ``x2``, the sum over the row chunk ``k[q]`` (rows ``k[q] * step``
+    on) of the terms ``exp(y)`` but one at the maximum ``m[q]`` (see `_sum_but_top`), ``(1, q)``."""
     n, Q = x2.shape
-    start = k * step
-    idx = np.arange(0, step * Q, Q).reshape(-1, 1) + (start * Q + np.arange(Q))
+    start, m = k[cols] * step, m[:, cols]
+    idx = np.arange(0, step * Q, Q).reshape(-1, 1) + (start * Q + np.arange(Q)[cols])
     short = n - start < step  # a short last chunk: its missing rows count as -inf
     if short.any():
         np.minimum(idx, x2.size - 1, out=idx)
@@ -551,7 +552,15 @@ def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float
     # The first chunk holding each slice's maximum (np.argmax along axis 0 is slow).
     k = np.where(cm == m, np.arange(len(chunks)).reshape(-1, 1), len(chunks)).min(axis=0)
     step = chunks[0].stop - chunks[0].start
-    sums[k, np.arange(Q)] = _top_chunk_rest(x2, step, k, m, t, Scratch(wdt))[0]
+
+    def again(groups: Iterable[range]) -> None:  # columns apart do not interact: any split gives one result
+        sc = Scratch(wdt)
+        for g in groups:
+            cols = slice(g.start, g.stop)
+            sums[k[cols], np.arange(g.start, g.stop)] = _top_chunk_rest(x2, step, k, m, t, sc, cols)[0]
+
+    groups = _parallel.split(Q, min(4 * threads, step * Q // (BLOCK // 8)))  # pieces of 16,384 or more
+    _parallel.share(groups, min(threads, len(groups)), again)
     total = tree_sum(sums, 0, Scratch(wdt))
     tiny, _ = _deep_for(wdt)
     if (total < tiny * n).any():  # terms in the subnormal range: the column blocks handle that
