@@ -669,6 +669,8 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
         block = block_size(x3.size, threads)
         if threads == 1 and Q == 1 and n >= SMALL:  # rows: no copy, a scratch block at most half the input
             block = min(BLOCK, max(block, x3.size // 2))
+        elif n < SMALL:  # short slices: a block also needs work vectors of block / n entries, float64 some
+            block = min(block, max(BLOCK // 8, x3.size * n // (threads * (4 * n + 12))))
         if (Q >= WIDE and n * Q > block and 8 * Q <= block and x3.dtype == o3.dtype == wdt
                 and x3.flags.c_contiguous and o3.flags.c_contiguous):
             rows = softmax_rows if kind == "softmax" else log_softmax_rows
