@@ -226,7 +226,8 @@ def softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, final=
 
 
 def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None, ebuf=None) -> tuple:
-    """Return ``(y, m_y, L, m)`` with ``y = src / t`` (in `ybuf`) and ``logsumexp(y) = m_y + L``.
+    """Return ``(y, m_y, L, m, pinf)`` with ``y = src / t`` (in `ybuf`), ``logsumexp(y) = m_y + L``,
+    and whether some maximum ``m`` is ``+inf``.
 
     The exponentials go to `ebuf` (scratch if None).
 
@@ -236,7 +237,7 @@ def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None, 
     """
     k, m = _slice_max(src, ax)
     y, my = scaled(src, m, t, ybuf)
-    c, _ = shift_for(my, limit)
+    c, pinf = shift_for(my, limit)
     e = exp_shifted(y, c, sc.get("e", src.shape) if ebuf is None else ebuf)
     if k is not None:
         _drop_top(e, k, y, my)
@@ -244,13 +245,13 @@ def log_partition(src, ax: int, t: float, limit: float, sc: Scratch, ybuf=None, 
     else:
         total = _sum_but_top(e, y, my, c, sc)
     tiny, depth = _deep_for(e.dtype)
-    deep = total < tiny * src.shape[ax]
-    if deep.any():  # terms in the subnormal range: sum them again, scaled up by exp(depth)
+    if total.min() < tiny * src.shape[ax]:  # terms in the subnormal range: sum them again, scaled up
+        deep = total < tiny * src.shape[ax]
         e = exp_shifted(y, c - depth, e)
         _drop_top(e, k, y, my)
         total = np.where(deep, tree_sum(e, ax, sc) * np.exp(-depth).astype(e.dtype), total)
     total *= np.exp(c - my)
-    return y, my, log1p(total), m
+    return y, my, log1p(total), m, pinf
 
 
 def log1p(t: np.ndarray) -> np.ndarray:
@@ -278,10 +279,10 @@ def log_softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, fi
     """``dst = log_softmax(src / t) = (y - m_y) - L`` along `ax` (the last step may write to `final`)."""
     ybuf = dst if dst is not src else sc.get("y", src.shape) if t != 1.0 else None
     ebuf = dst if dst is not src and t == 1.0 else None  # the output is free until the last steps
-    y, my, lg, m = log_partition(src, ax, t, limit, sc, ybuf, ebuf)
-    pinf = m == np.inf
+    y, my, lg, m, pinf = log_partition(src, ax, t, limit, sc, ybuf, ebuf)
     fix = None
-    if pinf.any():  # slices with +inf entries: log of the shared mass, -inf elsewhere
+    if pinf:  # slices with +inf entries: log of the shared mass, -inf elsewhere
+        pinf = m == np.inf
         hot = src == np.inf
         fix = np.where(hot, -np.log(hot.sum(axis=ax, keepdims=True)), -np.inf)
     np.subtract(y, my, out=dst)
@@ -292,7 +293,7 @@ def log_softmax_block(src, dst, ax: int, t: float, limit: float, sc: Scratch, fi
 
 def logsumexp_block(src, ax: int, limit: float, sc: Scratch) -> np.ndarray:
     """``logsumexp(src)`` along `ax` (kept): ``m + L``, and ``m`` itself where ``m`` is infinite."""
-    _, m, lg, _ = log_partition(src, ax, 1.0, limit, sc)
+    _, m, lg, _, _ = log_partition(src, ax, 1.0, limit, sc)
     out = m + lg
     np.copyto(out, m, where=np.isinf(m))
     return out
