@@ -6,6 +6,7 @@ student who passes the wrong thing learns how to fix the call.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -57,6 +58,8 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     a repeated axis ``ValueError``, anything but an int, a tuple of ints or
     ``None`` a ``TypeError``.
     """
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, quickly
+        return (axis % ndim,)
     if axis is None:
         return tuple(range(ndim))
     items = axis if isinstance(axis, tuple) else (axis,)
@@ -71,6 +74,8 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
 
 def check_temperature(temperature: float, name: str = "temperature") -> float:
     """Return `temperature` as a Python float after checking it is positive and finite."""
+    if type(temperature) is float and 0.0 < temperature < math.inf:  # the common case, quickly
+        return temperature
     if isinstance(temperature, (bool, np.bool_)) or not isinstance(temperature, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(temperature).__name__}")
     t = float(temperature)
