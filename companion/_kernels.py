@@ -23,7 +23,8 @@ temporary is larger than a block. Every block reaches a kernel as a C-contiguous
 * softmax and log_softmax along a leading axis of a wide slab (``Q >= WIDE``,
   larger than a block) go through the ``*_rows`` functions first: chunks of whole
   rows, read and written in memory order, with the "gather" blocks as the fall-back
-  when a slice maximum needs a shift or is not finite.
+  when a slice maximum needs a shift or is not finite. A single slab of at most two
+  blocks, too small for threads, is instead one block reduced along axis 0 in place.
 
 Large arrays are split over threads (:mod:`companion._parallel`); the results do not
 depend on the split.
@@ -672,8 +673,15 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
             block = min(BLOCK, max(block, x3.size // 2))
         elif n < SMALL:  # short slices: a block also needs work vectors of block / n entries, float64 some
             block = min(block, max(BLOCK // 8, x3.size * n // (threads * (4 * n + 12))))
-        if (Q >= WIDE and n * Q > block and 8 * Q <= block and x3.dtype == o3.dtype == wdt
-                and x3.flags.c_contiguous and o3.flags.c_contiguous):
+        direct = x3.dtype == o3.dtype == wdt and x3.flags.c_contiguous and o3.flags.c_contiguous
+        # One slab of at most two blocks, below the size for threads (whatever their number, so
+        # that the result does not depend on it): a single block, in place, no copies.
+        if (direct and P == 1 and Q >= WIDE and block < n * Q <= 2 * BLOCK
+                and not _parallel.worth_splitting(x3.size, wdt)):
+            kernel = softmax_block if kind == "softmax" else log_softmax_block
+            kernel(x3[0], o3[0], 0, t, limit, Scratch(wdt))
+            return
+        if direct and Q >= WIDE and n * Q > block and 8 * Q <= block:
             rows = softmax_rows if kind == "softmax" else log_softmax_rows
             chunk = block_size(x3.size, 1)  # not `block`: the chunks, unlike column blocks, shape the sums
             if all([rows(x3[p], o3[p], wdt, t, limit, chunk, threads) for p in range(P)]):

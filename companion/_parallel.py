@@ -56,10 +56,14 @@ def configured_threads() -> int:
     return max(1, min(MAX_THREADS, cpus))
 
 
+def worth_splitting(size: int, dtype: np.dtype = np.dtype(np.float32)) -> bool:
+    """Whether an array of `size` elements of (working) dtype `dtype` is large enough for threads."""
+    return size * (8 if np.dtype(dtype).itemsize >= 8 else 1) >= MIN_SIZE
+
+
 def threads_for(size: int, dtype: np.dtype = np.dtype(np.float32)) -> int:
     """Threads to use for an array of `size` elements of (working) dtype `dtype`."""
-    work = size * (8 if np.dtype(dtype).itemsize >= 8 else 1)
-    return 1 if work < MIN_SIZE else configured_threads()
+    return configured_threads() if worth_splitting(size, dtype) else 1
 
 
 def _executor(n: int) -> ThreadPoolExecutor:

@@ -233,3 +233,24 @@ def test_row_chunks_agree_with_the_rows_layout(kind, monkeypatch):
         assert -1e-20 < lsm[0, 2] < 0 and lsm[n - 1, 3] == lsm[:, 3].max()
         np.testing.assert_allclose(lsm[:, 4], -np.log(n), rtol=1e-15)
     assert np.all(np.abs(sm[:, 8:].sum(axis=0) - 1) < 1e-13)
+
+
+@pytest.mark.parametrize("kind", ["plain", "special", "awkward"])
+def test_one_slab_agrees_with_the_rows_layout(kind, monkeypatch):
+    """Axis 0 of a slab of at most two blocks, below the size for threads: one block, in place."""
+    for name in ("softmax_rows", "log_softmax_rows", "_present"):  # neither row chunks nor copies
+        monkeypatch.setattr(_kernels, name, lambda *a, _name=name: pytest.fail(f"{_name} ran"))
+    rng = np.random.default_rng(6)
+    n, q = 650, 150
+    x = {"plain": 4 * rng.standard_normal((n, q)), "special": _special_columns(rng, n, q),
+         "awkward": _awkward_maxima(rng, n, q)}[kind]
+    with np.errstate(invalid="ignore"):
+        sm, lsm = companion.softmax(x, axis=0), companion.log_softmax(x, axis=0)
+    monkeypatch.undo()
+    xt = np.ascontiguousarray(x.T)
+    with np.errstate(invalid="ignore"):
+        sm_t, lsm_t = companion.softmax(xt, axis=1).T, companion.log_softmax(xt, axis=1).T
+    np.testing.assert_allclose(sm, sm_t, rtol=4e-15, atol=0)
+    np.testing.assert_allclose(lsm, lsm_t, rtol=4e-15, atol=1e-300)
+    monkeypatch.setenv("COMPANION_NUM_THREADS", "3")
+    np.testing.assert_array_equal(companion.log_softmax(x, axis=0), lsm)
