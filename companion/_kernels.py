@@ -671,8 +671,13 @@ def map_slices(kind: str, x3: np.ndarray, o3: np.ndarray, wdt: np.dtype, t: floa
         block = block_size(x3.size, threads)
         if threads == 1 and Q == 1 and n >= SMALL:  # rows: no copy, a scratch block at most half the input
             block = min(BLOCK, max(block, x3.size // 2))
-        elif n < SMALL:  # short slices: a block also needs work vectors of block / n entries, float64 some
-            block = min(block, max(BLOCK // 8, x3.size * n // (threads * (4 * n + 12))))
+        elif n < SMALL:
+            # Short slices: each block is copied, transposed, and needs work vectors of
+            # block / n entries (some float64), about (2 + 6 / n) blocks of scratch a thread;
+            # keep that within 2/3 of the input, and a block within 512 KB. Fewer blocks
+            # mean fewer small NumPy calls, which hold the GIL.
+            fit = 2 * x3.size * n // (3 * threads * (2 * n + 6))
+            block = min(BLOCK * 4 // wdt.itemsize, max(BLOCK // 8, fit))
         direct = x3.dtype == o3.dtype == wdt and x3.flags.c_contiguous and o3.flags.c_contiguous
         # One slab of at most two blocks, below the size for threads (whatever their number, so
         # that the result does not depend on it): a single block, in place, no copies.
