@@ -477,24 +477,32 @@ def _scaled_rows(x: np.ndarray, t: float, buf: np.ndarray) -> np.ndarray:
     return x if t == 1.0 else np.divide(x, t, out=buf)
 
 
-def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, block: int, threads: int) -> bool:
-    """Softmax along axis 0 of ``x2`` into ``o2`` in row chunks; False (``o2`` scribbled) if shift 0 was wrong."""
-    n, Q = x2.shape
-    chunks = _row_chunks(n, Q, block)
+def _chunk_sums(x2: np.ndarray, chunks: list[slice], wdt, t: float, threads: int, keep=None) -> tuple:
+    """First pass over the row chunks of ``x2``: ``(cm, sums)``, each chunk's maxima of ``y = x / t``
+    and sums of ``exp(y)`` (shift 0), one row per chunk. The exponentials are kept in `keep`
+    (an array like ``x2``) if given, else made in scratch and spent by the sum."""
+    Q = x2.shape[1]
     cm = np.empty((len(chunks), Q), wdt)
-    parts = np.empty((len(chunks), Q), wdt)
+    sums = np.empty((len(chunks), Q), wdt)
 
     def first(indices: Iterable[int]) -> None:
         sc = Scratch(wdt)
         for i in indices:
             rows = chunks[i]
-            e = o2[rows]
-            y = _scaled_rows(x2[rows], t, e)
+            shape = (rows.stop - rows.start, Q)
+            e = sc.get("e", shape) if keep is None else keep[rows]
+            y = _scaled_rows(x2[rows], t, sc.get("y", shape) if keep is None else e)
             np.max(y, axis=0, out=cm[i])
-            np.exp(y, out=e)
-            parts[i] = tree_sum(e, 0, sc)[0]
+            sums[i] = tree_sum(np.exp(y, out=e), 0, sc, spend=keep is None)[0]
 
     _parallel.share(range(len(chunks)), threads, first)
+    return cm, sums
+
+
+def softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float, block: int, threads: int) -> bool:
+    """Softmax along axis 0 of ``x2`` into ``o2`` in row chunks; False (``o2`` scribbled) if shift 0 was wrong."""
+    chunks = _row_chunks(*x2.shape, block)
+    cm, parts = _chunk_sums(x2, chunks, wdt, t, threads, keep=o2)
     _, ok = _optimistic_max_ok(cm, limit)
     if not ok:
         return False
@@ -536,18 +544,7 @@ def log_softmax_rows(x2: np.ndarray, o2: np.ndarray, wdt, t: float, limit: float
     """
     n, Q = x2.shape
     chunks = _row_chunks(n, Q, block)
-    cm = np.empty((len(chunks), Q), wdt)
-    sums = np.empty((len(chunks), Q), wdt)
-
-    def first(indices: Iterable[int]) -> None:
-        sc = Scratch(wdt)
-        for i in indices:
-            rows = chunks[i]
-            y = _scaled_rows(x2[rows], t, sc.get("y", (rows.stop - rows.start, Q)))
-            np.max(y, axis=0, out=cm[i])
-            sums[i] = tree_sum(np.exp(y, out=sc.get("e", y.shape)), 0, sc, spend=True)[0]
-
-    _parallel.share(range(len(chunks)), threads, first)
+    cm, sums = _chunk_sums(x2, chunks, wdt, t, threads)
     m, ok = _optimistic_max_ok(cm, limit)
     if not ok:
         return False
