@@ -2,83 +2,212 @@
 """Build the book and run every test, each with its own set-up. Needs only Python 3.11+.
 
     python3 tasks.py book    # venv + install, then jupyter-book build -W -n (HTML in _build/html)
-    python3 tasks.py test    # venv + install, build the book, then unit + doctests + nbval + browser tests
+    python3 tasks.py test    # everything below, in order; stops at the first failure:
+                             #   the book, then unit tests + doctests + site and browser tests + nbval,
+                             #   nbval again under other CPU configurations (NumPy SIMD paths, OpenBLAS
+                             #   kernels), then Python 3.13 and the oldest supported NumPy
+    python3 tasks.py nbval [NOTEBOOK ...]   # strict nbval under every CPU configuration (no book build)
 
-The virtual environment lives in .venv/ and is reinstalled only when requirements.txt,
-constraints.txt or pyproject.toml change. Extra arguments after ``test`` go to pytest.
+Each environment lives in its own folder and is reinstalled only when what it installs changes:
+.venv/ (the book and every test), .venv-cff/ (cffconvert, which pins an old jsonschema),
+.venv-py3.13/ and .venv-numpy-floor/. Extra arguments after ``test`` go to the main pytest
+run, and then only that run is made (a quick way to run a few tests).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
+import re
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+BIN = "Scripts" if os.name == "nt" else "bin"
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-STAMP = VENV / ".installed-requirements"
-INSTALL_INPUTS = ("requirements.txt", "constraints.txt", "pyproject.toml")
 HTML = ROOT / "_build" / "html"
+NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider"]
+PARALLEL = ["-n", "2", "--dist", "loadfile"]  # nbval needs a notebook's cells on one worker
+SITE_TESTS = ["--ignore", "tests/test_site.py", "--ignore", "tests/test_browser.py"]
+FLOOR_REQUIREMENTS = ROOT / "tests" / "requirements-numpy-floor.txt"
+
+# NumPy picks SIMD code for exp, log and its reductions when it is imported, and OpenBLAS picks a
+# kernel for `@`; both change the last bits of results. nbval re-runs every notebook under each of
+# these, so no stored output may depend on those bits. A machine can only switch off what it has:
+# on a CPU without AVX-512 the first two rows run the same code.
+CPU_CONFIGS = [
+    ("this machine", {}),
+    ("AVX-512 OpenBLAS kernel", {"OPENBLAS_CORETYPE": "SkylakeX"}),
+    ("AVX2 (x86-64-v3)", {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+                          "OPENBLAS_CORETYPE": "Haswell"}),
+    ("baseline (x86-64-v2)", {"NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+                              "OPENBLAS_CORETYPE": "Prescott"}),
+]
+
+# What a configuration really turned on, read inside the environment it sets.
+SHOW_CPU = """
+import ctypes, numpy
+from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+simd = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)] or ["baseline only"]
+core = "?"
+for line in open("/proc/self/maps"):
+    if "openblas" in line:
+        get = ctypes.CDLL(line.split()[-1]).scipy_openblas_get_corename64_
+        get.restype = ctypes.c_char_p
+        core = get().decode()
+        break
+print("NumPy SIMD targets:", " ".join(simd), "| OpenBLAS kernel:", core)
+"""
 
 
 def say(message: str) -> None:
     print(f"[tasks] {message}", flush=True)
 
 
-def run(*args: str | Path, **env: str) -> None:
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
     """Run a command from the repository root; stop with its exit code if it fails."""
     cmd = [str(a) for a in args]
-    say(" ".join(cmd))
-    result = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env})
+    say(" ".join(cmd) if not env else " ".join([*(f"{k}={v!r}" for k, v in env.items()), *cmd]))
+    result = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         sys.exit(result.returncode)
 
 
-def ensure_environment() -> None:
-    """Create .venv and install requirements.txt into it, unless it is already up to date."""
+def ensure_venv(folder: Path, python: str, *pip_args: str, inputs: tuple[Path, ...]) -> Path:
+    """Make the virtual environment `folder` with `python` and pip-install `pip_args` into it,
+    unless the files in `inputs` are unchanged since the last install. Returns its python."""
+    exe = folder / BIN / "python"
+    stamp = folder / ".installed"
+    digest = hashlib.sha256(b"".join([python.encode(), *(p.read_bytes() for p in inputs)])).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest and exe.exists():
+        return exe
+    if exe.exists() and stamp.exists():
+        say(f"{folder.name}/ is out of date: reinstalling")
+    if not exe.exists():
+        say(f"creating a virtual environment in {folder.name}/")
+        if python == sys.executable:
+            venv.create(folder, with_pip=True, clear=True)
+        else:
+            run(python, "-m", "venv", "--clear", folder)
+    run(exe, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(exe, "-m", "pip", "install", "--quiet", *pip_args)
+    stamp.write_text(digest)
+    return exe
+
+
+def ensure_environment() -> Path:
+    """.venv/: requirements.txt (the book, the companion, every test tool) for this Python."""
     if sys.version_info < (3, 11):
         sys.exit("Python 3.11 or newer is needed (found %d.%d)" % sys.version_info[:2])
-    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in INSTALL_INPUTS)).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == digest:
-        return
-    if not (BIN / "python").exists():
-        say(f"creating a virtual environment in {VENV.name}/")
-        venv.create(VENV, with_pip=True)
-    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(BIN / "python", "-m", "pip", "install", "--quiet", "-r", "requirements.txt")
-    STAMP.write_text(digest)
+    inputs = tuple(ROOT / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml"))
+    return ensure_venv(VENV, sys.executable, "-r", "requirements.txt", inputs=inputs)
+
+
+def ensure_citation_tool() -> None:
+    """.venv-cff/: cffconvert, which tests/test_site.py uses to validate CITATION.cff."""
+    ensure_venv(ROOT / ".venv-cff", sys.executable, "cffconvert==2.0.0", inputs=(ROOT / "tasks.py",))
 
 
 def book() -> None:
     """Execute every notebook and build the HTML book, treating every warning as an error."""
-    ensure_environment()
-    run(BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going")
+    exe = ensure_environment()
+    run(exe.parent / "jupyter-book", "build", ".", "-W", "-n", "--keep-going")
     say(f"the book is in {HTML.relative_to(ROOT)}/ (open {HTML.relative_to(ROOT)}/index.html)")
 
 
+def cpu_configs() -> list[tuple[str, dict[str, str]]]:
+    """The configurations this machine can run: the x86-64 ones only on x86-64."""
+    if platform.machine().lower() in {"x86_64", "amd64"} and sys.platform.startswith("linux"):
+        return CPU_CONFIGS
+    say("not an x86-64 Linux machine: nbval runs in this machine's own configuration only")
+    return CPU_CONFIGS[:1]
+
+
+def nbval(exe: Path, notebooks: list[str], skip_first: bool = False) -> None:
+    """Strict nbval over `notebooks` under every CPU configuration (the first one is skipped when
+    the main test run has just done it)."""
+    for name, env in cpu_configs()[1 if skip_first else 0:]:
+        say(f"nbval, CPU configuration: {name}")
+        run(exe, "-c", SHOW_CPU, env=env)
+        run(exe, "-m", "pytest", *notebooks, *NBVAL, *PARALLEL, "-q", env=env)
+
+
+def find_python(version: str) -> str | None:
+    """A Python `version` interpreter on this machine (PATH, or pyenv's versions), or None."""
+    candidates = [shutil.which(f"python{version}")]
+    if shutil.which("pyenv"):
+        listed = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True).stdout.split()
+        for v in sorted((v for v in listed if re.fullmatch(re.escape(version) + r"\.\d+", v)), reverse=True):
+            prefix = subprocess.run(["pyenv", "prefix", v], capture_output=True, text=True).stdout.strip()
+            candidates.append(str(Path(prefix) / "bin" / f"python{version}"))
+    for exe in filter(None, candidates):
+        probe = subprocess.run([exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return exe
+    return None
+
+
+def test_newest_python() -> None:
+    """Python 3.13: requirements.txt installs, the companion's tests and strict nbval pass."""
+    python = find_python("3.13")
+    if python is None:
+        say("NOTICE: no Python 3.13 on this machine: the Python 3.13 step is skipped")
+        return
+    inputs = tuple(ROOT / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml"))
+    exe = ensure_venv(ROOT / ".venv-py3.13", python, "-r", "requirements.txt", inputs=inputs)
+    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider")
+    run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q")
+
+
+def numpy_floor() -> str:
+    """The lowest NumPy that pyproject.toml declares, which tests/requirements-numpy-floor.txt pins."""
+    declared = re.search(r'"numpy>=([\d.]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    pinned = re.search(r"^numpy==([\d.]+)$", FLOOR_REQUIREMENTS.read_text(), re.M).group(1)
+    if pinned != declared:
+        sys.exit(f"pyproject.toml declares numpy>={declared} but {FLOOR_REQUIREMENTS.name} tests {pinned}")
+    return declared
+
+
+def test_numpy_floor() -> None:
+    """The companion's unit tests and doctests with the oldest NumPy that pyproject.toml allows."""
+    floor = numpy_floor()
+    exe = ensure_venv(ROOT / ".venv-numpy-floor", sys.executable, "-r", str(FLOOR_REQUIREMENTS),
+                      inputs=(FLOOR_REQUIREMENTS, ROOT / "pyproject.toml"))
+    say(f"companion tests with NumPy {floor}")
+    run(exe, "-c", "import numpy; print('NumPy', numpy.__version__)")
+    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, "--ignore", "tests/test_benchmarks.py",
+        *PARALLEL, "-q", "-p", "no:cacheprovider")
+
+
 def test(pytest_args: list[str]) -> None:
-    """Build the book (the browser tests read it), then run every test in one pytest session."""
+    """Build the book (the site and browser tests read it), then every test."""
     book()
-    run(
-        BIN / "python", "-m", "pytest",
-        "tests", "companion", "book",
-        "--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-        "-n", "2", "--dist", "loadfile",
-        *pytest_args,
-    )
+    ensure_citation_tool()
+    exe = VENV / BIN / "python"
+    run(exe, "-m", "pytest", "tests", "companion", "book", *NBVAL, *PARALLEL, *pytest_args)
+    if pytest_args:
+        say("extra pytest arguments given: the other configurations are not run")
+        return
+    nbval(exe, ["book"], skip_first=True)
+    test_newest_python()
+    test_numpy_floor()
+    say("every test passed")
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"book", "test"}:
+    if not argv or argv[0] not in {"book", "test", "nbval"}:
         sys.exit(__doc__)
     if argv[0] == "book":
         book()
-    else:
+    elif argv[0] == "test":
         test(argv[1:])
+    else:
+        nbval(ensure_environment(), argv[1:] or ["book"])
 
 
 if __name__ == "__main__":
