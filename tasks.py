@@ -71,7 +71,8 @@ def say(message: str) -> None:
 def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
     """Run a command from the repository root; stop with its exit code if it fails."""
     cmd = [str(a) for a in args]
-    say(" ".join(cmd) if not env else " ".join([*(f"{k}={v!r}" for k, v in env.items()), *cmd]))
+    shown = [a if "\n" not in a else "'<script>'" for a in cmd]
+    say(" ".join([*(f"{k}={v!r}" for k, v in (env or {}).items()), *shown]))
     result = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         sys.exit(result.returncode)
