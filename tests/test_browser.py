@@ -270,20 +270,41 @@ def check_animations(reader: Reader) -> int:
     return animations.count()
 
 
+# Which of a solution's text-bearing elements (paragraphs, code, outputs, equations) a reader sees.
+VISIBLE_PARTS = """(solution) => {
+    const title = solution.querySelector(':scope > .admonition-title');
+    const parts = Array.from(solution.querySelectorAll('p, pre, li, td, img, mjx-container, .cell_output'))
+        .filter(el => !(title && title.contains(el)) && (el.tagName === 'IMG' || el.textContent.trim()));
+    const seen = el => {
+        const style = getComputedStyle(el);
+        return el.getClientRects().length > 0 && style.visibility !== 'hidden' && style.display !== 'none';
+    };
+    return {parts: parts.length, visible: parts.filter(seen).length};
+}"""
+
+
 def check_hidden_content(reader: Reader) -> int:
+    """Every solution shows none of its text, code or output until its toggle is clicked, and all of
+    it afterwards; a hidden code cell opens on click."""
     page = reader.page
-    solutions = page.locator("div.solution.dropdown")
+    solutions = page.locator("div.solution")
     for i in range(solutions.count()):
         solution = solutions.nth(i)
-        body = solution.locator(":scope > :not(.admonition-title)").first
-        if body.is_visible():
-            reader.problems.append(f"solution {i + 1} is not hidden before a click")
+        before = solution.evaluate(VISIBLE_PARTS)
+        if before["parts"] == 0:
+            reader.problems.append(f"solution {i + 1} has no text")
+        if before["visible"]:
+            reader.problems.append(f"solution {i + 1} shows {before['visible']} of its {before['parts']} parts "
+                                   "before its toggle is opened")
         toggle = solution.locator("button.toggle-button")
         (toggle if toggle.count() else solution.locator(".admonition-title")).first.click()
         try:
-            body.wait_for(state="visible", timeout=TIMEOUT_MS)
+            page.wait_for_function(f"(s) => ({VISIBLE_PARTS})(s).visible === ({VISIBLE_PARTS})(s).parts",
+                                   arg=solution.element_handle(), timeout=TIMEOUT_MS)
         except Exception:  # playwright's TimeoutError
-            reader.problems.append(f"solution {i + 1} did not open on click")
+            after = solution.evaluate(VISIBLE_PARTS)
+            reader.problems.append(f"solution {i + 1} shows {after['visible']} of its {after['parts']} parts "
+                                   "after its toggle is clicked")
     cells = page.locator("details.hide")
     if cells.count():
         cell = cells.first

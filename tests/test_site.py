@@ -144,6 +144,56 @@ def test_every_image_has_alt_text_and_every_figure_a_caption(site):
     assert not failures, report(failures, "images or figures a screen-reader user or a printed page would miss")
 
 
+def test_solutions_hold_their_code_and_output(site):
+    """No answer shows before its toggle is opened: every solution is a dropdown, and no code cell
+    (code or output) sits right after one, the mark of solution code placed after a closed
+    {solution} directive instead of between solution-start and solution-end."""
+    from bs4 import BeautifulSoup
+
+    failures, solutions = [], 0
+    for page in site.pages():
+        soup = BeautifulSoup((site.root / page.rel).read_text(encoding="utf-8"), "html.parser")
+        for div in soup.select("div.solution"):
+            solutions += 1
+            ident = div.get("id", "?")
+            if "dropdown" not in div.get("class", []):
+                failures.append(f"{page.rel}: solution {ident} is not hidden (it lacks :class: dropdown)")
+            after = div.find_next_sibling()
+            if after is not None and after.name == "div" and "cell" in after.get("class", []):
+                failures.append(f"{page.rel}: a code cell follows solution {ident} outside it: its code and "
+                                "output show under the exercise (wrap them in solution-start / solution-end)")
+    assert solutions, "no exercise solution found in the built book"
+    assert not failures, report(failures, "solutions whose answer shows before it is opened")
+
+
+def test_notebook_solutions_are_gated():
+    """In the notebooks themselves: a solution with code is a solution-start ... solution-end pair
+    with the code cells between; a closed {solution} directive is never followed by a code cell."""
+    failures = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        open_at = None
+        for i, cell in enumerate(cells):
+            text = "".join(cell["source"])
+            where = f"{path.name} cell {i}"
+            if cell["cell_type"] == "markdown":
+                if re.search(r"\{solution\}", text) and i + 1 < len(cells) and cells[i + 1]["cell_type"] == "code":
+                    failures.append(f"{where}: code after a closed {{solution}}: use solution-start / solution-end")
+                if re.search(r"\{solution\}|\{solution-start\}", text) and ":class: dropdown" not in text:
+                    failures.append(f"{where}: a solution without :class: dropdown is shown open")
+                if "{solution-start}" in text:
+                    if open_at is not None:
+                        failures.append(f"{where}: solution-start inside the solution opened at cell {open_at}")
+                    open_at = i
+                if "{solution-end}" in text:
+                    if open_at is None:
+                        failures.append(f"{where}: solution-end without a solution-start")
+                    open_at = None
+        if open_at is not None:
+            failures.append(f"{path.name} cell {open_at}: solution-start never ended")
+    assert not failures, report(failures, "solutions that would show their answer")
+
+
 def test_notebook_pages_offer_their_notebook(site):
     notebooks = site.notebook_pages()
     assert notebooks, "no page was built from a notebook"
