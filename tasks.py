@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Build the book and run every test, each with its own set-up. Needs only Python 3.11+.
 
-    python3 tasks.py book    # venv + install, then jupyter-book build -W -n (HTML in _build/html)
+    python3 tasks.py book    # venv + install, then jupyter-book build -W -n (HTML in _build/html), the
+                             # notebook bundle and, where Debian's Chromium is installed, the PDF
+    python3 tasks.py pdf     # the whole book as one PDF: _build/pdf/softmax-and-argmax.pdf
     python3 tasks.py test    # everything below, in order; stops at the first failure:
-                             #   the book, then unit tests + doctests + site and browser tests + nbval,
+                             #   the book and its PDF, then unit tests + doctests + site, browser and
+                             #   PDF tests + nbval, the notebook bundle in a fresh venv outside the clone,
                              #   nbval again under other CPU configurations (NumPy SIMD paths, OpenBLAS
                              #   kernels), then Python 3.13 and the oldest supported NumPy
     python3 tasks.py nbval [NOTEBOOK ...]   # strict nbval under every CPU configuration (no book build)
@@ -23,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -30,6 +34,8 @@ ROOT = Path(__file__).resolve().parent
 BIN = "Scripts" if os.name == "nt" else "bin"
 VENV = ROOT / ".venv"
 HTML = ROOT / "_build" / "html"
+PDF = ROOT / "_build" / "pdf" / "softmax-and-argmax.pdf"
+BUNDLE = HTML / "softmax-and-argmax-notebooks.zip"
 NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider"]
 PARALLEL = ["-n", "2", "--dist", "loadfile"]  # nbval needs a notebook's cells on one worker
 SITE_TESTS = ["--ignore", "tests/test_site.py", "--ignore", "tests/test_browser.py"]
@@ -68,12 +74,13 @@ def say(message: str) -> None:
     print(f"[tasks] {message}", flush=True)
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
-    """Run a command from the repository root; stop with its exit code if it fails."""
+def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
+    """Run a command (from the repository root unless `cwd` says otherwise); stop with its exit code
+    if it fails."""
     cmd = [str(a) for a in args]
     shown = [a if "\n" not in a else "'<script>'" for a in cmd]
-    say(" ".join([*(f"{k}={v!r}" for k, v in (env or {}).items()), *shown]))
-    result = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
+    say(" ".join([*(f"{k}={v!r}" for k, v in (env or {}).items()), *shown]) + ("" if cwd == ROOT else f"  (in {cwd})"))
+    result = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -113,11 +120,35 @@ def ensure_citation_tool() -> None:
     ensure_venv(ROOT / ".venv-cff", sys.executable, "cffconvert==2.0.0", inputs=(ROOT / "tasks.py",))
 
 
-def book() -> None:
-    """Execute every notebook and build the HTML book, treating every warning as an error."""
+def book(with_pdf: bool = True) -> None:
+    """Execute every notebook and build the HTML book, treating every warning as an error; then the
+    notebook bundle, and the PDF where Chromium is installed (the site links both)."""
     exe = ensure_environment()
     run(exe.parent / "jupyter-book", "build", ".", "-W", "-n", "--keep-going")
+    run(exe, "tools/build_bundle.py")
+    if with_pdf:
+        if have_chromium():
+            pdf()
+        else:
+            say("NOTICE: no Chromium on this machine (sudo apt-get install chromium): no PDF, and the "
+                "site's link to it will not work until `python3 tasks.py pdf` runs on a machine with it")
     say(f"the book is in {HTML.relative_to(ROOT)}/ (open {HTML.relative_to(ROOT)}/index.html)")
+
+
+def have_chromium() -> bool:
+    chosen = os.environ.get("CHROMIUM", "").strip()
+    return any(shutil.which(c) for c in ([chosen] if chosen else ["chromium", "chromium-browser"]))
+
+
+def pdf() -> None:
+    """The whole book as one PDF: a single-page build, printed by headless Chromium (tools/build_pdf.py).
+    A copy goes into the HTML site when it has been built, for its download link."""
+    exe = ensure_environment()
+    run(exe.parent / "jupyter-book", "build", ".", "--builder", "singlehtml", "-W", "-n", "--keep-going")
+    run(exe, "tools/build_pdf.py")
+    if HTML.is_dir():
+        shutil.copyfile(PDF, HTML / PDF.name)
+    say(f"the PDF is {PDF.relative_to(ROOT)}")
 
 
 def cpu_configs() -> list[tuple[str, dict[str, str]]]:
@@ -185,26 +216,44 @@ def test_numpy_floor() -> None:
         *PARALLEL, "-q", "-p", "no:cacheprovider")
 
 
+def test_bundle() -> None:
+    """The notebook bundle as a student uses it: unzipped in a temporary folder outside the clone,
+    installed into a fresh virtual environment, then strict nbval over its notebooks."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_bundle import unpack
+
+    with tempfile.TemporaryDirectory(prefix="softmax-and-argmax-bundle-") as tmp:
+        folder = unpack(BUNDLE, Path(tmp))
+        say(f"the notebook bundle, unzipped in {folder}")
+        venv.create(folder / ".venv", with_pip=True)
+        exe = folder / ".venv" / BIN / "python"
+        run(exe, "-m", "pip", "install", "--quiet", "-r", "requirements.txt", cwd=folder)
+        run(exe, "-m", "pytest", "--nbval", *PARALLEL, "-q", cwd=folder)
+
+
 def test(pytest_args: list[str]) -> None:
     """Build the book (the site and browser tests read it), then every test."""
     book()
     ensure_citation_tool()
     exe = VENV / BIN / "python"
-    run(exe, "-m", "pytest", "tests", "companion", "book", *NBVAL, *PARALLEL, *pytest_args)
+    run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args)
     if pytest_args:
         say("extra pytest arguments given: the other configurations are not run")
         return
     nbval(exe, ["book"], skip_first=True)
+    test_bundle()
     test_newest_python()
     test_numpy_floor()
     say("every test passed")
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"book", "test", "nbval"}:
+    if not argv or argv[0] not in {"book", "pdf", "test", "nbval"}:
         sys.exit(__doc__)
     if argv[0] == "book":
         book()
+    elif argv[0] == "pdf":
+        pdf()
     elif argv[0] == "test":
         test(argv[1:])
     else:

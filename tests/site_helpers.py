@@ -28,6 +28,8 @@ import os
 import posixpath
 import re
 import threading
+import unicodedata
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -429,3 +431,72 @@ def serve(directory: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF that Chromium printed: each page's text, mapped through its fonts' ToUnicode maps.
+
+    Enough for Chromium (Skia) PDFs, which show text as hex glyph strings in Type0 fonts.
+    """
+    objects = {int(m.group(1)): m.group(2) for m in re.finditer(rb"(\d+) 0 obj(.*?)endobj", data, re.DOTALL)}
+
+    def stream(body: bytes) -> bytes:
+        m = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, re.DOTALL)
+        if not m:
+            return b""
+        raw = m.group(1)
+        return zlib.decompress(raw) if b"FlateDecode" in body[: m.start()] else raw
+
+    def cmap(ref: int) -> dict[bytes, str]:
+        table: dict[bytes, str] = {}
+        text = stream(objects.get(ref, b""))
+        for block in re.findall(rb"beginbfchar(.*?)endbfchar", text, re.DOTALL):
+            for src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                table[bytes.fromhex(src.decode())] = bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
+        for block in re.findall(rb"beginbfrange(.*?)endbfrange", text, re.DOTALL):
+            for lo, hi, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                width, start = len(lo) // 2, int(dst, 16)
+                for k, code in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
+                    table[code.to_bytes(width, "big")] = chr(start + k) if start + k < 0x110000 else ""
+        return table
+
+    fonts: dict[int, dict[bytes, str]] = {}
+    for num, body in objects.items():
+        m = re.search(rb"/ToUnicode (\d+) 0 R", body)
+        if m and b"/Font" in body:
+            fonts[num] = cmap(int(m.group(1)))
+
+    out: list[str] = []
+    for body in objects.values():
+        if not re.search(rb"/Type\s*/Page\b(?!s)", body):
+            continue
+        names: dict[bytes, int] = {}
+        resources = body
+        m = re.search(rb"/Resources (\d+) 0 R", body)
+        if m:
+            resources = objects.get(int(m.group(1)), b"")
+        font_dict = re.search(rb"/Font\s*<<(.*?)>>", resources, re.DOTALL)
+        if font_dict is None:
+            m = re.search(rb"/Font (\d+) 0 R", resources)
+            font_dict = re.search(rb"<<(.*)>>", objects.get(int(m.group(1)), b""), re.DOTALL) if m else None
+        if font_dict:
+            names = {n: int(r) for n, r in re.findall(rb"/([\w.+-]+) (\d+) 0 R", font_dict.group(1))}
+        contents = re.search(rb"/Contents (\d+) 0 R", body)
+        if not contents:
+            continue
+        content = stream(objects.get(int(contents.group(1)), b""))
+        table: dict[bytes, str] = {}
+        for token in re.finditer(rb"/([\w.+-]+)\s+[\d.]+\s+Tf|<([0-9A-Fa-f]*)>|\b(ET|Td|TD|T\*|Tm)\b", content):
+            if token.group(1):
+                table = fonts.get(names.get(token.group(1), -1), {})
+            elif token.group(2) is not None:
+                raw = bytes.fromhex(token.group(2).decode())
+                out.append("".join(table.get(raw[i: i + 2], "") for i in range(0, len(raw), 2)))
+            else:
+                out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def squeeze(text: str) -> str:
+    """Text without spaces, ligatures unfolded: PDF text and HTML text compare equal through it."""
+    return "".join(unicodedata.normalize("NFKC", text).split())

@@ -18,6 +18,7 @@ import datetime as dt
 import importlib.util
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -98,10 +99,14 @@ def test_mathjax_is_the_bundled_copy(site):
 
 
 def test_internal_links_and_anchors_resolve(site):
+    # The whole-book PDF is printed by Chromium (tasks.py pdf): a laptop without it has no PDF to link.
+    no_pdf = not shutil.which("chromium") and not in_ci()
     failures = []
     for page in site.pages():
         for ref, target, fragment in page.targets():
             path = site.root / target
+            if no_pdf and target == "softmax-and-argmax.pdf":
+                continue
             if target.startswith("..") or not path.is_file():
                 failures.append(f"{page.rel}: {ref.tag} {ref.attr}={ref.url!r} -> missing file {target}")
             elif fragment and target.endswith(".html") and fragment not in site.page(target).ids:

@@ -1,4 +1,4 @@
-"""Four fixes to the built HTML pages that no ``_config.yml`` key can make.
+"""Six fixes to the built HTML pages that no ``_config.yml`` key can make.
 
 Loaded by ``_config.yml`` as a local Sphinx extension::
 
@@ -24,6 +24,15 @@ browser test (``tests/test_browser.py``) fails without them.
 4. Animations read offline. Matplotlib's ``to_jshtml()`` output links FontAwesome 4 from a
    CDN for its play/pause icons. The theme already ships FontAwesome (which draws the same
    ``fa fa-play`` icons), so the remote stylesheet link is removed from notebook outputs.
+5. A single-page build for the PDF. myst-nb teaches only the ``html`` builder its node for a
+   hidden code cell, so ``--builder singlehtml`` stopped on the first one. That build exists
+   only to be printed (``python3 tasks.py pdf``), so there a hidden cell's hidden part is left
+   out, toggle label and all, as on paper nobody can click it open; its visible output stays.
+6. One setting for the book's address. A fork sets ``repository: url:`` in ``_config.yml`` and
+   nothing else: the repository, issue and edit buttons and the Binder launch button (on
+   mybinder.org) then appear, all pointing at that address. Without it (Jupyter Book's default
+   is its own repository, a placeholder here) every one of them stays off, so no page points at
+   an address that is not the book's.
 """
 
 from __future__ import annotations
@@ -96,7 +105,46 @@ def _drop_remote_fontawesome(app, doctree, docname) -> None:
         node.parent.replace(node, nodes.raw(node.rawsource, REMOTE_FONTAWESOME.sub("", text), **node.attributes))
 
 
+PLACEHOLDER_REPOSITORY = "https://github.com/executablebooks/jupyter-book"
+BINDER = "https://mybinder.org"
+REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+
+
+def launch_options(options: dict) -> dict:
+    """Theme options with the repository and launch buttons on exactly when a real address is set.
+
+    >>> launch_options({"repository_url": "https://github.com/me/book", "launch_buttons": {}})["launch_buttons"]
+    {'binderhub_url': 'https://mybinder.org'}
+    >>> launch_options({"launch_buttons": {"binderhub_url": "https://mybinder.org"}})["launch_buttons"]
+    {'binderhub_url': ''}
+    """
+    url = str(options.get("repository_url") or "").strip().rstrip("/")
+    real = bool(url) and url != PLACEHOLDER_REPOSITORY
+    launch = dict(options.get("launch_buttons") or {})
+    if real:
+        launch["binderhub_url"] = launch.get("binderhub_url") or BINDER
+    else:
+        launch["binderhub_url"] = ""
+        launch.pop("colab_url", None)
+    out = {**options, "launch_buttons": launch}
+    for key in REPOSITORY_BUTTONS:
+        out[key] = real
+    return out
+
+
+def _buttons_follow_the_repository(app, config) -> None:
+    config.html_theme_options = launch_options(config.html_theme_options or {})
+
+
+def _leave_out(self, node) -> None:
+    raise nodes.SkipNode
+
+
 def setup(app):
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    app.add_node(HideCodeCellNode, override=True, singlehtml=(_leave_out, None))
+    app.connect("config-inited", _buttons_follow_the_repository, priority=LATE)
     app.connect("doctree-resolved", _drop_unused_thebe_config, priority=LATE)
     app.connect("doctree-resolved", _drop_remote_fontawesome, priority=LATE)
     app.connect("html-page-context", _start_in_light_mode, priority=LATE)
