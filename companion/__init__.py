@@ -17,6 +17,7 @@ import importlib
 from types import ModuleType
 
 from ._core import boltzmann, hardmax, log_softmax, logsumexp, sigmoid, softmax
+from ._decoding import top_k_filter, top_p_filter
 from ._grad import cross_entropy, cross_entropy_grad, numerical_gradient, softmax_jacobian, softmax_vjp
 from ._sampling import gumbel_max_sample, gumbel_softmax
 
@@ -36,6 +37,8 @@ __all__ = [
     "numerical_gradient",
     "gumbel_max_sample",
     "gumbel_softmax",
+    "top_k_filter",
+    "top_p_filter",
 ]
 
 _LAZY_SUBMODULES = ("symbolic", "plotting")
