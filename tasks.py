@@ -44,9 +44,11 @@ FLOOR_REQUIREMENTS = ROOT / "tests" / "requirements-numpy-floor.txt"
 # NumPy picks SIMD code for exp, log and its reductions when it is imported, and OpenBLAS picks a
 # kernel for `@`; both change the last bits of results. nbval re-runs every notebook under each of
 # these, so no stored output may depend on those bits. A machine can only switch off what it has:
-# on a CPU without AVX-512 the first two rows run the same code.
+# on a CPU without AVX-512 the first two rows run the same code. "This machine" clears both
+# variables (None: unset), since a shell may export them (this image sets OPENBLAS_CORETYPE).
+NATIVE: dict[str, str | None] = {"NPY_DISABLE_CPU_FEATURES": None, "OPENBLAS_CORETYPE": None}
 CPU_CONFIGS = [
-    ("this machine", {}),
+    ("this machine", NATIVE),
     ("AVX-512 OpenBLAS kernel", {"OPENBLAS_CORETYPE": "SkylakeX"}),
     ("AVX2 (x86-64-v3)", {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
                           "OPENBLAS_CORETYPE": "Haswell"}),
@@ -74,13 +76,18 @@ def say(message: str) -> None:
     print(f"[tasks] {message}", flush=True)
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
-    """Run a command (from the repository root unless `cwd` says otherwise); stop with its exit code
-    if it fails."""
+def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path = ROOT) -> None:
+    """Run a command (from the repository root unless `cwd` says otherwise), with the variables in
+    `env` set (or unset, where None); stop with its exit code if it fails."""
     cmd = [str(a) for a in args]
     shown = [a if "\n" not in a else "'<script>'" for a in cmd]
-    say(" ".join([*(f"{k}={v!r}" for k, v in (env or {}).items()), *shown]) + ("" if cwd == ROOT else f"  (in {cwd})"))
-    result = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})})
+    changes = [f"{k}={v!r}" if v is not None else f"-u {k}" for k, v in (env or {}).items()]
+    say(" ".join([*changes, *shown]) + ("" if cwd == ROOT else f"  (in {cwd})"))
+    merged = {**os.environ, **{k: v for k, v in (env or {}).items() if v is not None}}
+    for k, v in (env or {}).items():
+        if v is None:
+            merged.pop(k, None)
+    result = subprocess.run(cmd, cwd=cwd, env=merged)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -192,8 +199,8 @@ def test_newest_python() -> None:
         return
     inputs = tuple(ROOT / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml"))
     exe = ensure_venv(ROOT / ".venv-py3.13", python, "-r", "requirements.txt", inputs=inputs)
-    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider")
-    run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q")
+    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
+    run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q", env=NATIVE)
 
 
 def numpy_floor() -> str:
@@ -213,7 +220,7 @@ def test_numpy_floor() -> None:
     say(f"companion tests with NumPy {floor}")
     run(exe, "-c", "import numpy; print('NumPy', numpy.__version__)")
     run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, "--ignore", "tests/test_benchmarks.py",
-        *PARALLEL, "-q", "-p", "no:cacheprovider")
+        *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
 
 
 def test_bundle() -> None:
@@ -228,7 +235,7 @@ def test_bundle() -> None:
         venv.create(folder / ".venv", with_pip=True)
         exe = folder / ".venv" / BIN / "python"
         run(exe, "-m", "pip", "install", "--quiet", "-r", "requirements.txt", cwd=folder)
-        run(exe, "-m", "pytest", "--nbval", *PARALLEL, "-q", cwd=folder)
+        run(exe, "-m", "pytest", "--nbval", *PARALLEL, "-q", cwd=folder, env=NATIVE)
 
 
 def test(pytest_args: list[str]) -> None:
@@ -236,7 +243,7 @@ def test(pytest_args: list[str]) -> None:
     book()
     ensure_citation_tool()
     exe = VENV / BIN / "python"
-    run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args)
+    run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args, env=NATIVE)
     if pytest_args:
         say("extra pytest arguments given: the other configurations are not run")
         return
