@@ -43,15 +43,20 @@ FLOOR_REQUIREMENTS = ROOT / "tests" / "requirements-numpy-floor.txt"
 
 # NumPy picks SIMD code for exp, log and its reductions when it is imported, and OpenBLAS picks a
 # kernel for `@`; both change the last bits of results. nbval re-runs every notebook under each of
-# these, so no stored output may depend on those bits. A machine can only switch off what it has:
-# on a CPU without AVX-512 the first two rows run the same code.
+# these, so no stored output may depend on those bits. "This machine" clears both variables (None:
+# unset), since a shell may export them (this image sets OPENBLAS_CORETYPE=Haswell). Each other
+# row names the CPU flag it needs: NumPy ignores a feature the CPU lacks, but OpenBLAS would run a
+# forced kernel the CPU cannot execute, so a row whose flag is missing is left out (on an AVX2
+# machine without AVX-512 the first two rows would then be the same code anyway).
+NATIVE: dict[str, str | None] = {"NPY_DISABLE_CPU_FEATURES": None, "OPENBLAS_CORETYPE": None}
 CPU_CONFIGS = [
-    ("this machine", {}),
-    ("AVX-512 OpenBLAS kernel", {"OPENBLAS_CORETYPE": "SkylakeX"}),
-    ("AVX2 (x86-64-v3)", {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
-                          "OPENBLAS_CORETYPE": "Haswell"}),
-    ("baseline (x86-64-v2)", {"NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
-                              "OPENBLAS_CORETYPE": "Prescott"}),
+    ("this machine", "", NATIVE),
+    ("this machine's NumPy, AVX2 OpenBLAS kernel", "avx2", {"NPY_DISABLE_CPU_FEATURES": None,
+                                                             "OPENBLAS_CORETYPE": "Haswell"}),
+    ("AVX2 (x86-64-v3)", "avx2", {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+                                  "OPENBLAS_CORETYPE": "Haswell"}),
+    ("baseline (x86-64-v2)", "sse3", {"NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+                                      "OPENBLAS_CORETYPE": "Prescott"}),
 ]
 
 # What a configuration really turned on, read inside the environment it sets.
@@ -74,13 +79,18 @@ def say(message: str) -> None:
     print(f"[tasks] {message}", flush=True)
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
-    """Run a command (from the repository root unless `cwd` says otherwise); stop with its exit code
-    if it fails."""
+def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path = ROOT) -> None:
+    """Run a command (from the repository root unless `cwd` says otherwise), with the variables in
+    `env` set (or unset, where None); stop with its exit code if it fails."""
     cmd = [str(a) for a in args]
     shown = [a if "\n" not in a else "'<script>'" for a in cmd]
-    say(" ".join([*(f"{k}={v!r}" for k, v in (env or {}).items()), *shown]) + ("" if cwd == ROOT else f"  (in {cwd})"))
-    result = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})})
+    changes = [f"{k}={v!r}" if v is not None else f"-u {k}" for k, v in (env or {}).items()]
+    say(" ".join([*changes, *shown]) + ("" if cwd == ROOT else f"  (in {cwd})"))
+    merged = {**os.environ, **{k: v for k, v in (env or {}).items() if v is not None}}
+    for k, v in (env or {}).items():
+        if v is None:
+            merged.pop(k, None)
+    result = subprocess.run(cmd, cwd=cwd, env=merged)
     if result.returncode != 0:
         sys.exit(result.returncode)
 
@@ -151,12 +161,20 @@ def pdf() -> None:
     say(f"the PDF is {PDF.relative_to(ROOT)}")
 
 
-def cpu_configs() -> list[tuple[str, dict[str, str]]]:
-    """The configurations this machine can run: the x86-64 ones only on x86-64."""
-    if platform.machine().lower() in {"x86_64", "amd64"} and sys.platform.startswith("linux"):
-        return CPU_CONFIGS
-    say("not an x86-64 Linux machine: nbval runs in this machine's own configuration only")
-    return CPU_CONFIGS[:1]
+def cpu_configs() -> list[tuple[str, dict[str, str | None]]]:
+    """The configurations this machine can run: the x86-64 ones only on x86-64 Linux, each only
+    where the CPU has the feature its OpenBLAS kernel needs."""
+    if not (platform.machine().lower() in {"x86_64", "amd64"} and sys.platform.startswith("linux")):
+        say("not an x86-64 Linux machine: nbval runs in this machine's own configuration only")
+        return [(CPU_CONFIGS[0][0], CPU_CONFIGS[0][2])]
+    text = Path("/proc/cpuinfo").read_text()
+    flags = set(re.search(r"^flags\s*:(.*)$", text, re.M).group(1).split())
+    flags |= {"sse3"} if "pni" in flags else set()  # Linux lists SSE3 as "pni"
+    chosen = [(name, env) for name, needs, env in CPU_CONFIGS if not needs or needs in flags]
+    for name, needs, _ in CPU_CONFIGS:
+        if needs and needs not in flags:
+            say(f"NOTICE: this CPU lacks {needs}: nbval is not run in the configuration {name!r}")
+    return chosen
 
 
 def nbval(exe: Path, notebooks: list[str], skip_first: bool = False) -> None:
@@ -192,8 +210,8 @@ def test_newest_python() -> None:
         return
     inputs = tuple(ROOT / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml"))
     exe = ensure_venv(ROOT / ".venv-py3.13", python, "-r", "requirements.txt", inputs=inputs)
-    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider")
-    run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q")
+    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
+    run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q", env=NATIVE)
 
 
 def numpy_floor() -> str:
@@ -213,7 +231,7 @@ def test_numpy_floor() -> None:
     say(f"companion tests with NumPy {floor}")
     run(exe, "-c", "import numpy; print('NumPy', numpy.__version__)")
     run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, "--ignore", "tests/test_benchmarks.py",
-        *PARALLEL, "-q", "-p", "no:cacheprovider")
+        *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
 
 
 def test_bundle() -> None:
@@ -228,7 +246,7 @@ def test_bundle() -> None:
         venv.create(folder / ".venv", with_pip=True)
         exe = folder / ".venv" / BIN / "python"
         run(exe, "-m", "pip", "install", "--quiet", "-r", "requirements.txt", cwd=folder)
-        run(exe, "-m", "pytest", "--nbval", *PARALLEL, "-q", cwd=folder)
+        run(exe, "-m", "pytest", "--nbval", *PARALLEL, "-q", cwd=folder, env=NATIVE)
 
 
 def test(pytest_args: list[str]) -> None:
@@ -236,7 +254,7 @@ def test(pytest_args: list[str]) -> None:
     book()
     ensure_citation_tool()
     exe = VENV / BIN / "python"
-    run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args)
+    run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args, env=NATIVE)
     if pytest_args:
         say("extra pytest arguments given: the other configurations are not run")
         return

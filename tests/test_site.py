@@ -264,6 +264,11 @@ def test_citation_cff_matches_the_package():
     cff = citation()
     assert cff["cff-version"] == "1.2.0"
     assert cff["version"] == companion.__version__, "CITATION.cff and companion.__version__ disagree"
+    import tomllib
+
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
+    assert name != "companion", "`companion` on the package index is an unrelated project: use our own name"
+    assert any(i.get("value") == name for i in cff.get("identifiers", [])), f"CITATION.cff does not name {name}"
     assert any(a.get("name") == "The Softmax and Argmax authors" for a in cff["authors"])
     dt.date.fromisoformat(str(cff["date-released"]))
     preferred = cff.get("preferred-citation")
@@ -314,6 +319,10 @@ def test_how_to_cite_page(site):
     assert not re.search(r"\burl\s*=", entry), "the @book entry must not carry an invented url"
     package = bibtex_entry(text, "@misc")
     assert "companion" in package, "no @misc BibTeX entry for the companion package"
+    import tomllib
+
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
+    assert name in package and name in text, f"the How to cite page does not name the distribution {name}"
     from pybtex.database import parse_string  # installed with sphinxcontrib-bibtex
 
     for source in (entry, package):

@@ -39,7 +39,8 @@ PRINT_CSS = """
   .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header-article, .bd-footer,
   .bd-footer-article, .bd-footer-content, .prev-next-area, #jb-print-docs-body, .headerlink,
   .toggle-button, button, .search-button-field, .skip-link, #pst-back-to-top, .header-article-items,
-  div.cell.tag_remove-input:empty { display: none !important; }
+  div.cell.tag_remove-input:empty, .animation .anim-controls, .animation input[type=range],
+  .animation .anim-state { display: none !important; }
   .bd-main .bd-content { margin: 0 !important; }
   .bd-main .bd-content .bd-article-container, .bd-article { max-width: none !important; padding: 0 !important; }
   pre, pre span, .highlight pre { white-space: pre-wrap !important; overflow-wrap: anywhere !important;
