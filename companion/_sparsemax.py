@@ -88,10 +88,12 @@ def sparsemax(x: ArrayLike, axis: int = -1) -> np.ndarray:
 
     An empty slice gives an empty result.
 
-    **Accuracy.** Each entry is within a few units of ``eps`` (the spacing of
-    floating-point numbers just above 1, :math:`2^{-52}` in float64) of the
-    exact sparsemax of the given scores, tested against exact rational
-    arithmetic, including huge and nearly tied scores. That is an absolute
+    **Accuracy.** Each entry is within 4 units of ``eps`` (the spacing of
+    floating-point numbers just above 1: :math:`2^{-52}` in float64,
+    :math:`2^{-23}` in float32) of the exact sparsemax of the given scores,
+    tested against exact rational arithmetic, including huge and nearly tied
+    scores and supports of 20,000 classes; float16 results are within one
+    float16 rounding of it. That is an absolute
     bound: an entry just above the threshold, of exact size near ``eps``,
     may come out as 0 or as a tiny number.
 
