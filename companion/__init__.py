@@ -20,6 +20,7 @@ from ._core import boltzmann, hardmax, log_softmax, logsumexp, sigmoid, softmax
 from ._decoding import top_k_filter, top_p_filter
 from ._grad import cross_entropy, cross_entropy_grad, numerical_gradient, softmax_jacobian, softmax_vjp
 from ._sampling import gumbel_max_sample, gumbel_softmax
+from ._sparsemax import sparsemax
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ __all__ = [
     "gumbel_softmax",
     "top_k_filter",
     "top_p_filter",
+    "sparsemax",
 ]
 
 _LAZY_SUBMODULES = ("symbolic", "plotting")

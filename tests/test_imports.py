@@ -9,7 +9,7 @@ import companion
 PUBLIC = [
     "softmax", "log_softmax", "logsumexp", "hardmax", "sigmoid", "boltzmann",
     "softmax_jacobian", "softmax_vjp", "cross_entropy", "cross_entropy_grad", "numerical_gradient",
-    "gumbel_max_sample", "gumbel_softmax", "top_k_filter", "top_p_filter",
+    "gumbel_max_sample", "gumbel_softmax", "top_k_filter", "top_p_filter", "sparsemax",
 ]
 
 
