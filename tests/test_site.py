@@ -186,14 +186,15 @@ def test_notebook_solutions_are_gated():
                     failures.append(f"{where}: code after a closed {{solution}}: use solution-start / solution-end")
                 if re.search(r"\{solution\}|\{solution-start\}", text) and ":class: dropdown" not in text:
                     failures.append(f"{where}: a solution without :class: dropdown is shown open")
-                if "{solution-start}" in text:
-                    if open_at is not None:
-                        failures.append(f"{where}: solution-start inside the solution opened at cell {open_at}")
-                    open_at = i
-                if "{solution-end}" in text:
-                    if open_at is None:
-                        failures.append(f"{where}: solution-end without a solution-start")
-                    open_at = None
+                for mark in re.findall(r"\{solution-(start|end)\}", text):  # in the order they appear
+                    if mark == "start":
+                        if open_at is not None:
+                            failures.append(f"{where}: solution-start inside the solution opened at cell {open_at}")
+                        open_at = i
+                    else:
+                        if open_at is None:
+                            failures.append(f"{where}: solution-end without a solution-start")
+                        open_at = None
         if open_at is not None:
             failures.append(f"{path.name} cell {open_at}: solution-start never ended")
     assert not failures, report(failures, "solutions that would show their answer")
