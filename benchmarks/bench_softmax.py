@@ -1,25 +1,22 @@
-"""Time companion.softmax and companion.log_softmax against SciPy, side by side.
+"""Time companion.softmax, log_softmax and logsumexp against SciPy, side by side.
 
-    python benchmarks/bench_softmax.py                  # everything, about two minutes
-    python benchmarks/bench_softmax.py --repeats 31     # steadier medians on a busy machine
+    taskset -c 0 python benchmarks/bench_softmax.py              # everything on one core, a few minutes
+    taskset -c 0 python benchmarks/bench_softmax.py --repeats 31 # steadier medians on a busy machine
     python benchmarks/bench_softmax.py --function softmax --case "(65536, 10)"
-    python benchmarks/bench_softmax.py --quick           # arrays 64 times smaller, 1 repeat: a smoke test
+    python benchmarks/bench_softmax.py --quick                   # arrays 64 times smaller, 1 repeat: a smoke test
 
-For each case (shape, axis, dtype) the companion (with its default threads), SciPy, the
-companion with one thread, and one ``np.exp`` pass over the same array (a lower bound for
-anything single-threaded that exponentiates every entry) are run in turn, ``--repeats``
-times, interleaved, in one process. The table gives the median time of each. The ratio
-companion / SciPy is taken within each repeat, of two calls made one after the other, and
-the table gives the median of these ratios (default threads, and one thread): a shared or
-virtual machine can change speed from one second to the next, which moves a ratio of two
-medians but hardly a ratio of two neighbouring calls. Last comes the peak extra memory of
-one call (from ``tracemalloc``, which sees NumPy's allocations) in units of the input's
-size, not counting the output. The input is ``4 * standard normal`` scores, seeded.
+For each case (shape, axis, dtype) the companion, SciPy and one ``np.exp`` pass over the
+same array (a lower bound for anything that exponentiates every entry) are run in turn,
+``--repeats`` times, interleaved, in one process. The table gives the median time of each.
+The ratio companion / SciPy is taken within each repeat, of two calls made one after the
+other, and the table gives the median of these ratios: a shared or virtual machine can
+change speed from one second to the next, which moves a ratio of two medians but hardly a
+ratio of two neighbouring calls. Last comes the peak extra memory of one call (from
+``tracemalloc``, which sees NumPy's allocations) in units of the input's size, not counting
+the output. The input is ``4 * standard normal`` scores, seeded.
 
-The companion splits arrays of 2**20 float32 or 2**17 float64 elements or more over
-threads, half as many for slices shorter than 16 (at most 4 threads, one per usable CPU;
-``COMPANION_NUM_THREADS=1`` turns that off).
-SciPy and ``np.exp`` use one.
+The companion uses one thread, and so do SciPy and ``np.exp``; pin the process to one core
+(``taskset -c 0``) so that nothing else in NumPy or the operating system spreads the work.
 
 Timings are wall-clock and depend on the machine and on what else runs on it; only the
 ratios measured in one run are comparable. Nothing here is asserted by the test suite.
@@ -53,6 +50,7 @@ DTYPES = (np.float64, np.float32)
 FUNCTIONS = {
     "softmax": (companion.softmax, scipy.special.softmax),
     "log_softmax": (companion.log_softmax, scipy.special.log_softmax),
+    "logsumexp": (companion.logsumexp, scipy.special.logsumexp),
 }
 
 
@@ -74,23 +72,6 @@ def extra_memory(f, x: np.ndarray) -> float:
     return (peak - np.asarray(out).nbytes) / x.nbytes
 
 
-def one_thread(f):
-    """`f` run with the companion's threading turned off."""
-
-    def call():
-        saved = os.environ.get("COMPANION_NUM_THREADS")
-        os.environ["COMPANION_NUM_THREADS"] = "1"
-        try:
-            return f()
-        finally:
-            if saved is None:
-                del os.environ["COMPANION_NUM_THREADS"]
-            else:
-                os.environ["COMPANION_NUM_THREADS"] = saved
-
-    return call
-
-
 def run_case(name: str, shape, axis: int, dtype, function: str, repeats: int, shrink: int = 1) -> dict:
     shape = (shape[0] // shrink, *shape[1:])
     x = (4 * np.random.default_rng(0).standard_normal(shape)).astype(dtype)
@@ -98,7 +79,6 @@ def run_case(name: str, shape, axis: int, dtype, function: str, repeats: int, sh
     calls = {
         "companion": lambda: ours(x, axis=axis),
         "scipy": lambda: theirs(x, axis=axis),
-        "one thread": one_thread(lambda: ours(x, axis=axis)),
         "exp": lambda: np.exp(x),
     }
     for f in calls.values():  # warm up
@@ -114,7 +94,6 @@ def run_case(name: str, shape, axis: int, dtype, function: str, repeats: int, sh
         "dtype": np.dtype(dtype).name,
         **med,
         "ratio": statistics.median(c / s for c, s in zip(times["companion"], times["scipy"])),
-        "ratio1": statistics.median(c / s for c, s in zip(times["one thread"], times["scipy"])),
         "mem_companion": extra_memory(calls["companion"], x),
         "mem_scipy": extra_memory(calls["scipy"], x),
     }
@@ -132,14 +111,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         args.repeats = 1
     print(f"# numpy {np.__version__}, scipy {scipy.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {companion._parallel.configured_threads()} companion threads (1 thread: "
-          f"columns '1 thr'), {args.repeats} interleaved repeats, medians in ms, memory in input sizes")
-    header = (f"| {'function':11s} | {'case':22s} | {'dtype':7s} | {'companion':>9s} | {'1 thr':>8s} | "
-              f"{'scipy':>8s} | {'ratio':>5s} | {'1 thr':>5s} | {'np.exp':>8s} | {'mem c/s':>9s} |")
+          f"{platform.machine()}, {len(os.sched_getaffinity(0))} usable CPU(s), {args.repeats} interleaved "
+          f"repeats, medians in ms, memory in input sizes")
+    header = (f"| {'function':11s} | {'case':22s} | {'dtype':7s} | {'companion':>9s} | "
+              f"{'scipy':>8s} | {'ratio':>5s} | {'np.exp':>8s} | {'mem c/s':>9s} |")
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
     for function in args.function or list(FUNCTIONS):
-        ratios, ratios1 = [], []
+        ratios = []
         for name, shape, axis in CASES:
             if args.case and not any(c in name for c in args.case):
                 continue
@@ -148,14 +127,13 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 r = run_case(name, shape, axis, dtype, function, args.repeats, shrink)
                 ratios.append(r["ratio"])
-                ratios1.append(r["ratio1"])
                 print(f"| {function:11s} | {name:22s} | {r['dtype']:7s} | {r['companion']:9.2f} | "
-                      f"{r['one thread']:8.2f} | {r['scipy']:8.2f} | {r['ratio']:5.2f} | {r['ratio1']:5.2f} | "
+                      f"{r['scipy']:8.2f} | {r['ratio']:5.2f} | "
                       f"{r['exp']:8.2f} | {r['mem_companion']:4.2f}/{r['mem_scipy']:4.2f} |", flush=True)
         if ratios:
             for label, agg in (("median ratio", statistics.median), ("worst ratio", max)):
-                print(f"| {function:11s} | {label:22s} | {'':7s} | {'':9s} | {'':8s} | {'':8s} | "
-                      f"{agg(ratios):5.2f} | {agg(ratios1):5.2f} | {'':8s} | {'':9s} |")
+                print(f"| {function:11s} | {label:22s} | {'':7s} | {'':9s} | {'':8s} | "
+                      f"{agg(ratios):5.2f} | {'':8s} | {'':9s} |")
 
 
 if __name__ == "__main__":

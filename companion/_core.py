@@ -1,7 +1,8 @@
 """Softmax, log-softmax, log-sum-exp, hardmax, sigmoid and the Boltzmann distribution.
 
-The three reductions share one numerical contract, stated in full in the Notes of
-:func:`softmax` and on the book's page *Companion API*. In short:
+This module is written to be read next to the book's chapter *Numerics*. The three
+reductions (softmax, log_softmax, logsumexp) share one numerical contract, stated in
+full in the Notes of :func:`softmax` and on the book's page *The companion package*:
 
 * float16, float32 and float64 keep their dtype (float16 is computed in float32);
   integer and bool input is computed in float64; complex, object, string and
@@ -11,7 +12,21 @@ The three reductions share one numerical contract, stated in full in the Notes o
 * Finite input never overflows or underflows needlessly, and the special values
   NaN, ``+inf`` and ``-inf`` give the limits described in :func:`softmax`.
 
-The work is done by the cache-blocked kernels of :mod:`companion._kernels`.
+How the work is done, in five ideas, one function each:
+
+1. ``_slices``: the array is viewed as ``(P, n, Q)``, every slice running down the
+   middle axis, so that one code path serves every axis.
+2. ``_blocks``: the slices are taken a block of about ``BLOCK`` entries at a time,
+   so that the few passes over a block (max, exp, sum, divide) find it in the CPU
+   cache. Every block holds whole slices, so no result depends on the blocking.
+3. ``_max_and_shift``: the largest score of each slice and the shift taken off
+   before ``exp``, chosen so that the subtraction is exact.
+4. ``_exp_but_top``: the exponentials with each slice's largest term set aside; it
+   is added last (softmax) or left out of ``log1p`` (log_softmax, logsumexp).
+5. ``_pairwise_sum``: sums in pairs, so that rounding errors grow like ``log n``.
+
+There are no threads, no caches kept between calls and no environment variables:
+every call is a pure function of its arguments (and safe in forked processes).
 """
 
 from __future__ import annotations
@@ -22,10 +37,138 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _kernels
-from ._validation import Axis, check_temperature, normalize_axes, real_array, work_dtype
+from ._validation import Axis, check_temperature, normalize_axes, real_array
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "hardmax", "sigmoid", "boltzmann"]
+
+BLOCK = 1 << 16
+"""Entries per block (512 KB of float64): a block and its work arrays fit in the cache."""
+
+
+def _slices(a: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, list[int]]:
+    """View `a` as a C-contiguous ``(P, n, Q)`` array whose slices run down axis 1.
+
+    One reduced axis stays in place (``P`` and ``Q`` are the axes before and after it);
+    several are moved to the end and flattened into one. The view is a copy unless `a`
+    is C-contiguous and nothing moves, so no result depends on the memory layout of `a`.
+    Also returns the order of the axes of `a` in the view (``a.transpose(order)``,
+    reshaped, is the view).
+    """
+    lo = axes[0] if len(axes) == 1 else a.ndim - len(axes)
+    order = list(range(a.ndim)) if len(axes) == 1 else [i for i in range(a.ndim) if i not in axes] + list(axes)
+    s = a.transpose(order).shape
+    b = np.ascontiguousarray(a.transpose(order))
+    return b.reshape(math.prod(s[:lo]), math.prod(s[lo : lo + len(axes)]), math.prod(s[lo + len(axes) :])), order
+
+
+def _blocks(shape: tuple[int, int, int]) -> list[tuple[slice, ...]]:
+    """Index into a ``(P, n, Q)`` array of each block: whole slices, about ``BLOCK`` entries or one slice."""
+    P, n, Q = shape
+    if n * Q <= BLOCK:  # whole (n, Q) slabs, several at a time
+        step = BLOCK // max(n * Q, 1)
+        return [np.s_[p : p + step, :, :] for p in range(0, P, step)]
+    width = max(1, BLOCK // n)  # one slab cut into groups of columns
+    return [np.s_[p : p + 1, :, q : q + width] for p in range(P) for q in range(0, Q, width)]
+
+
+def _divide(x: np.ndarray, t: float) -> np.ndarray:
+    """``x / t`` (one rounding per score); a slice whose maximum would overflow is shifted first, ``(x - max) / t``."""
+    m = x.max(axis=1, keepdims=True)
+    big = np.isinf(m / t) & np.isfinite(m)  # only for an absurdly small temperature
+    return (x - np.where(big, m, 0)) / t if big.any() else x / t
+
+
+def _shifted_exp(y: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray | float]:
+    """``out = exp(y - c)`` for a ``(p, n, q)`` block; returns the slice maxima ``m`` ``(p, 1, q)`` and the shift ``c``.
+
+    ``c`` makes ``y - c`` exact where the maximum ``m`` is at most ``limit``: it is 0 for
+    ``-1 < m <= limit``, where ``exp(y)`` cannot overflow (``limit`` is 600 for float64, 64
+    for float32); ``ceil(m)``, an integer, for ``m <= -1`` (then ``y - c`` is no larger than
+    ``y`` and lies on its grid); and ``m`` itself, as in the textbook recipe, only above
+    ``limit``. It is the float 0.0 when no slice of the block needs a shift (the usual case).
+    """
+    m = y.max(axis=1, keepdims=True)
+    limit = 64.0 if y.dtype.itemsize <= 4 else 600.0
+    if -1.0 < m.min() and m.max() <= limit:  # False for NaN and infinities
+        np.exp(y, out=out)
+        return m, 0.0
+    c = np.where(m > limit, m, np.minimum(np.ceil(m), 0))
+    c = np.where(np.isfinite(c), c, 0).astype(y.dtype)
+    np.exp(np.subtract(y, c, out=out), out=out)
+    return m, c
+
+
+def _sum_below_max(y: np.ndarray, m: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray | int]:
+    """``(rest, ties)``: the pairwise sum of the terms `e` whose score is below the slice
+    maximum `m`, and the number of scores equal to `m` (1 unless there is a tie).
+
+    Setting the terms at the maximum aside lets the caller add them last (softmax) or
+    leave one of them out (log_softmax, logsumexp).
+    """
+    below = y < m  # False at the maximum, and everywhere in a slice with a NaN
+    rest = _pairwise_sum(np.where(below, e, 0))  # not e * below: inf * 0 is NaN
+    if np.count_nonzero(below) == y.size - m.size and not np.isnan(m).any():
+        return rest, 1  # one maximum in every slice, the usual case
+    return rest, y.shape[1] - np.count_nonzero(below, axis=1, keepdims=True).astype(y.dtype)
+
+
+def _pairwise_sum(e: np.ndarray) -> np.ndarray:
+    """Sum of a ``(p, n, q)`` block over axis 1 (kept) in pairs: the rounding error grows like ``log n``.
+
+    Along a contiguous axis (``q == 1``) NumPy's own sum is pairwise. Across rows NumPy
+    would add one row after another, so the rows are added in pairs, halving each time.
+    """
+    if e.shape[2] == 1:
+        return e.sum(axis=1, keepdims=True)
+    while e.shape[1] > 1:
+        h = e.shape[1] // 2
+        pairs = e[:, :h] + e[:, h : 2 * h]
+        if e.shape[1] % 2:  # an odd row out joins the first pair
+            pairs[:, :1] += e[:, 2 * h :]
+        e = pairs
+    return e
+
+
+def _softmax_block(y: np.ndarray, out: np.ndarray) -> None:
+    """``out = softmax(y)`` along axis 1 of a ``(p, n, q)`` block; the largest terms are added to the sum last.
+
+    Added in place, a dominant term would absorb a long tail of tiny terms one rounding
+    at a time (``[0, -36.7, ..., -36.7]`` loses 14 ulp so).
+    """
+    m, c = _shifted_exp(y, out)
+    rest, ties = _sum_below_max(y, m, out)
+    np.divide(out, rest + ties * np.exp(m - c), out=out)
+    if (m == np.inf).any():  # +inf entries share the mass equally: the limit as they grow together
+        hot = y == np.inf
+        np.copyto(out, hot / hot.sum(axis=1, keepdims=True), where=m == np.inf)
+
+
+def _log_partition(y: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(m, L)`` with ``logsumexp(y) = m + L`` along axis 1: ``L = log1p(sum of exp(y_j - m), j != k)``.
+
+    Leaving out one maximal term ``k`` (exactly 1 after the shift) keeps ``L`` accurate
+    when it is tiny. Where the sum is so small that its terms may be subnormal (and have
+    lost digits), it is summed again with every term scaled up by ``e**depth``. ``L`` is
+    computed in float64 and rounded once. `work` receives the exponentials.
+    """
+    m, c = _shifted_exp(y, work)
+    rest, ties = _sum_below_max(y, m, work)
+    tiny = 4 * np.finfo(y.dtype).smallest_normal * y.shape[1]
+    if (rest < tiny).any():
+        depth = 700.0 if y.dtype.itemsize >= 8 else 80.0
+        np.exp(np.subtract(y, c - depth, out=work), out=work)
+        deep, _ = _sum_below_max(y, m, work)
+        rest = np.where(rest < tiny, deep * np.exp(-depth).astype(y.dtype), rest)
+    return m, np.log1p(rest * np.exp(c - m) + (ties - 1), dtype=np.float64).astype(y.dtype)
+
+
+def _log_softmax_block(y: np.ndarray, out: np.ndarray) -> None:
+    """``out = (y - m) - L`` along axis 1; slices with ``+inf`` entries get their limit."""
+    m, lg = _log_partition(y, out)
+    np.subtract(np.subtract(y, m, out=out), lg, out=out)
+    if (m == np.inf).any():  # log of the mass shared by the +inf entries, -inf elsewhere
+        hot = y == np.inf
+        np.copyto(out, np.where(hot, -np.log(hot.sum(axis=1, keepdims=True)), -np.inf), where=m == np.inf)
 
 
 def _result_dtype(dtype: np.dtype) -> np.dtype:
@@ -33,48 +176,23 @@ def _result_dtype(dtype: np.dtype) -> np.dtype:
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
-def _as_3d(a: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, Callable, tuple[int, ...]]:
-    """View `a` as ``(P, n, Q)`` with the reduced axes, flattened, in the middle.
-
-    Returns the view (C-contiguous; a copy only when `a` is neither C- nor
-    F-ordered, or when several axes are reduced), a function that turns an
-    output laid out like the view back into the shape of `a`, and the shape of
-    a reduction's result (the axes of `a` that are not reduced, in order).
-    """
-    if len(axes) == 1:
-        ax = axes[0]
-        flip = a.ndim > 1 and not a.flags.c_contiguous and a.flags.f_contiguous
-        b = a.T if flip else np.ascontiguousarray(a)
-        bax = a.ndim - 1 - ax if flip else ax
-        n = b.shape[bax]
-        x3 = b.reshape(math.prod(b.shape[:bax]), n, math.prod(b.shape[bax + 1 :]))
-        kept = tuple(s for i, s in enumerate(a.shape) if i != ax)
-
-        def restore(o3: np.ndarray) -> np.ndarray:
-            o = o3.reshape(b.shape)
-            return o.T if flip else o
-
-        return x3, restore, kept
-    rest = [i for i in range(a.ndim) if i not in axes]
-    order = rest + list(axes)
-    kept = tuple(a.shape[i] for i in rest)
-    moved = tuple(a.shape[i] for i in axes)
-    x3 = np.ascontiguousarray(a.transpose(order)).reshape(math.prod(kept), math.prod(moved), 1)
-
-    def restore(o3: np.ndarray) -> np.ndarray:
-        return o3.reshape(kept + moved).transpose(np.argsort(order))
-
-    return x3, restore, kept
-
-
-def _map(kind: str, x: ArrayLike, axis: Axis, temperature: float) -> np.ndarray:
-    """Shared body of :func:`softmax` and :func:`log_softmax`."""
+def _map(block_fn: Callable, x: ArrayLike, axis: Axis, temperature: float) -> np.ndarray:
+    """Shared body of :func:`softmax` and :func:`log_softmax`: check, view as slices, run `block_fn` per block."""
     t = check_temperature(temperature)
     a = real_array(x)
-    x3, restore, _ = _as_3d(a, normalize_axes(axis, a.ndim))
-    out = np.empty(x3.shape, dtype=_result_dtype(a.dtype))
-    _kernels.map_slices(kind, x3, out, work_dtype(a.dtype), t)
-    return restore(out)
+    x3, order = _slices(a, normalize_axes(axis, a.ndim))
+    out = np.empty(x3.shape, a.dtype if a.dtype.kind == "f" else np.float64)
+    work = np.promote_types(out.dtype, np.float32)  # float16 is computed in float32
+    side = x3.shape[1] < 16 and x3.shape[2] == 1  # short rows: laid side by side, (p, n, 1) -> (1, n, p)
+    with np.errstate(all="ignore"):
+        for b in _blocks(x3.shape) if out.size else []:
+            y = np.ascontiguousarray(x3[b].transpose(2, 1, 0) if side else x3[b], dtype=work)
+            direct = not side and out.dtype == work and out[b].flags.c_contiguous
+            o = out[b] if direct else np.empty_like(y)
+            block_fn(y if t == 1.0 else _divide(y, t), o)
+            if not direct:
+                out[b] = o.transpose(2, 1, 0) if side else o
+    return out.reshape(a.transpose(order).shape).transpose(np.argsort(order))
 
 
 def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> np.ndarray:
@@ -157,7 +275,7 @@ def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> np.nd
     >>> softmax(np.array([0.0, -np.inf, np.inf, np.inf]))
     array([0. , 0. , 0.5, 0.5])
     """
-    return _map("softmax", x, axis, temperature)
+    return _map(_softmax_block, x, axis, temperature)
 
 
 def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> np.ndarray:
@@ -212,7 +330,7 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> n
     >>> log_softmax(np.array([2.0, 2.0, -np.inf]))
     array([-0.69314718, -0.69314718,        -inf])
     """
-    return _map("log_softmax", x, axis, temperature)
+    return _map(_log_softmax_block, x, axis, temperature)
 
 
 def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> np.ndarray:
@@ -271,11 +389,14 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> np.nd
     """
     a = real_array(x)
     axes = normalize_axes(axis, a.ndim)
-    x3, _, kept = _as_3d(a, axes)
-    wdt = work_dtype(a.dtype)
-    if wdt == np.float32:
-        wdt = np.dtype(np.float64)
-    out = _kernels.reduce_slices(x3, wdt).astype(_result_dtype(a.dtype), copy=False).reshape(kept)
+    x3, _ = _slices(a, axes)
+    res = np.full((x3.shape[0], 1, x3.shape[2]), -np.inf)  # the log of an empty sum
+    with np.errstate(all="ignore"):
+        for b in _blocks(x3.shape) if x3.size else []:
+            y = np.ascontiguousarray(x3[b], dtype=np.promote_types(x3.dtype, np.float64))
+            m, lg = _log_partition(y, np.empty_like(y))
+            res[b] = np.where(np.isinf(m), m, m + lg)
+    out = res.astype(_result_dtype(a.dtype)).reshape([a.shape[i] for i in range(a.ndim) if i not in axes])
     return np.expand_dims(out, axes) if keepdims else out
 
 
@@ -310,7 +431,7 @@ def hardmax(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     array([0., 1., 0.])
     """
     a = real_array(x)
-    x3, restore, _ = _as_3d(a, normalize_axes(axis, a.ndim))
+    x3, order = _slices(a, normalize_axes(axis, a.ndim))
     out = np.zeros(x3.shape, dtype=_result_dtype(a.dtype))
     if x3.shape[1] and out.size:
         idx = np.expand_dims(x3.argmax(axis=1), 1)
@@ -318,7 +439,7 @@ def hardmax(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
         nan = np.isnan(np.take_along_axis(x3, idx, axis=1))
         if nan.any():
             np.copyto(out, np.nan, where=nan)
-    return restore(out)
+    return out.reshape(a.transpose(order).shape).transpose(np.argsort(order))
 
 
 def sigmoid(z: ArrayLike) -> np.ndarray:
