@@ -24,23 +24,10 @@ from ._sparsemax import sparsemax
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "softmax",
-    "log_softmax",
-    "logsumexp",
-    "hardmax",
-    "sigmoid",
-    "boltzmann",
-    "softmax_jacobian",
-    "softmax_vjp",
-    "cross_entropy",
-    "cross_entropy_grad",
-    "numerical_gradient",
-    "gumbel_max_sample",
-    "gumbel_softmax",
-    "top_k_filter",
-    "top_p_filter",
-    "sparsemax",
+__all__ = [  # grouped as on the book's page *The companion package*
+    "softmax", "log_softmax", "logsumexp", "hardmax", "sigmoid", "boltzmann",
+    "softmax_jacobian", "softmax_vjp", "cross_entropy", "cross_entropy_grad", "numerical_gradient",
+    "gumbel_max_sample", "gumbel_softmax", "top_k_filter", "top_p_filter", "sparsemax",
 ]
 
 _LAZY_SUBMODULES = ("symbolic", "plotting")

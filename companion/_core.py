@@ -19,10 +19,12 @@ How the work is done, in five ideas, one function each:
 2. ``_blocks``: the slices are taken a block of about ``BLOCK`` entries at a time,
    so that the few passes over a block (max, exp, sum, divide) find it in the CPU
    cache. Every block holds whole slices, so no result depends on the blocking.
-3. ``_max_and_shift``: the largest score of each slice and the shift taken off
-   before ``exp``, chosen so that the subtraction is exact.
-4. ``_exp_but_top``: the exponentials with each slice's largest term set aside; it
-   is added last (softmax) or left out of ``log1p`` (log_softmax, logsumexp).
+   Short rows (fewer than 16 entries) are laid side by side in a block, so that each
+   step of a reduction is one NumPy call over many slices.
+3. ``_shifted_exp``: the exponentials, after a shift chosen so that it is exact.
+4. ``_sum_below_max``: the sum of the terms below each slice's maximum; the terms at
+   the maximum are added last (softmax) or one of them is left out of ``log1p``
+   (log_softmax, logsumexp).
 5. ``_pairwise_sum``: sums in pairs, so that rounding errors grow like ``log n``.
 
 There are no threads, no caches kept between calls and no environment variables:
@@ -107,8 +109,8 @@ def _sum_below_max(y: np.ndarray, m: np.ndarray, e: np.ndarray) -> tuple[np.ndar
     """
     below = y < m  # False at the maximum, and everywhere in a slice with a NaN
     rest = _pairwise_sum(np.where(below, e, 0))  # not e * below: inf * 0 is NaN
-    if np.count_nonzero(below) == y.size - m.size and not np.isnan(m).any():
-        return rest, 1  # one maximum in every slice, the usual case
+    if np.count_nonzero(below) == y.size - m.size:  # one entry at m in every slice, the usual case
+        return rest, 1  # (a slice with a NaN has no entry below m: its n entries all count)
     return rest, y.shape[1] - np.count_nonzero(below, axis=1, keepdims=True).astype(y.dtype)
 
 

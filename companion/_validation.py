@@ -12,14 +12,7 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = [
-    "real_array",
-    "as_real_array",
-    "work_dtype",
-    "normalize_axes",
-    "check_temperature",
-    "check_generator",
-]
+__all__ = ["real_array", "as_real_array", "work_dtype", "normalize_axes", "check_temperature", "check_generator"]
 
 Axis = int | tuple[int, ...] | None
 

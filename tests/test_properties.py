@@ -7,7 +7,7 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.special
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
@@ -144,3 +144,36 @@ def test_float_dtypes_are_preserved(dtype):
 @pytest.mark.parametrize("x", [[1, 2, 3], [True, False]])
 def test_integer_and_bool_input_compute_in_float64(x):
     assert companion.softmax(x).dtype == np.float64
+
+
+# Arrays past the block size: a slab wider than a block (groups of columns, the last one
+# partial), many rows (several blocks of rows), short rows laid side by side, and a slice
+# longer than a block. Each is filled from a few drawn values so that ties, -inf and
+# shifted maxima land anywhere, including on block boundaries.
+BLOCK = companion._core.BLOCK
+large_shapes = st.sampled_from([((BLOCK // 64 + 3, 65), 0), ((BLOCK // 40 + 7, 41), 1), ((BLOCK // 5 + 1, 5), 1),
+                                ((BLOCK + 17,), 0), ((3, BLOCK // 90, 91), 1)])
+fill = st.lists(st.one_of(finite, st.just(-np.inf), st.floats(-1e5, -50.0)), min_size=1, max_size=6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(large_shapes, fill, st.integers(0, 2**32 - 1))
+def test_large_arrays_across_block_boundaries(shape_axis, values, seed):
+    shape, axis = shape_axis
+    x = np.random.default_rng(seed).choice(np.array(values), size=shape)
+    with np.errstate(all="ignore"):
+        s, ls, lse = (companion.softmax(x, axis=axis), companion.log_softmax(x, axis=axis),
+                      companion.logsumexp(x, axis=axis, keepdims=True))
+        ref_ls = scipy.special.log_softmax(x, axis=axis)
+        ref_lse = scipy.special.logsumexp(x, axis=axis, keepdims=True)
+    defined = np.isfinite(np.max(x, axis=axis, keepdims=True))  # a slice that is all -inf gives NaN
+    ok = np.broadcast_to(defined, x.shape)
+    assert np.isnan(s[~ok]).all() and np.isnan(ls[~ok]).all()
+    np.testing.assert_allclose(s[ok], np.exp(ref_ls)[ok], rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(ls[ok], ref_ls[ok], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lse, ref_lse, rtol=1e-14)
+    # a slice alone (or a column with one neighbour) gives the same bits as inside the large array
+    if len(shape) == 2 and axis == 1:
+        np.testing.assert_array_equal(s[-1], companion.softmax(x[-1]))
+    if len(shape) == 2 and axis == 0:
+        np.testing.assert_array_equal(ls[:, -1], companion.log_softmax(x[:, [-1, -1]], axis=0)[:, 0])
