@@ -148,10 +148,11 @@ def _softmax_block(y: np.ndarray, out: np.ndarray) -> None:
 def _log_partition(y: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(m, L)`` with ``logsumexp(y) = m + L`` along axis 1: ``L = log1p(sum of exp(y_j - m), j != k)``.
 
-    Leaving out one maximal term ``k`` (exactly 1 after the shift) keeps ``L`` accurate
-    when it is tiny. Where the sum is so small that its terms may be subnormal (and have
-    lost digits), it is summed again with every term scaled up by ``e**depth``. ``L`` is
-    computed in float64 and rounded once. `work` receives the exponentials.
+    Leaving out one maximal term ``k`` (exactly 1 relative to ``m``) keeps ``L`` accurate
+    when it is tiny: the sum is the terms below ``m``, rescaled from the shift ``c`` to ``m``,
+    plus 1 for each further tie. Where the terms below ``m`` sum to so little that they may
+    be subnormal (and have lost digits), they are summed again scaled up by ``e**depth``.
+    ``L`` is computed in float64 and rounded once. `work` receives the exponentials.
     """
     m, c = _shifted_exp(y, work)
     rest, ties = _sum_below_max(y, m, work)
