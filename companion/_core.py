@@ -63,14 +63,12 @@ def _slices(a: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, list[int]
     return b.reshape(math.prod(s[:lo]), math.prod(s[lo : lo + len(axes)]), math.prod(s[lo + len(axes) :])), order
 
 
-def _blocks(shape: tuple[int, int, int]) -> list[tuple[slice, ...]]:
-    """Index into a ``(P, n, Q)`` array of each block: whole slices, about ``BLOCK`` entries or one slice."""
+def _blocks(shape: tuple[int, int, int]) -> list[slice]:
+    """The blocks of a ``(P, n, Q)`` array: as many whole ``(n, Q)`` slabs as fit in ``BLOCK``
+    entries, at least one (a larger slab is summed in chunks by `_sum_exp`)."""
     P, n, Q = shape
-    if n * Q <= BLOCK:  # whole (n, Q) slabs, several at a time
-        step = BLOCK // max(n * Q, 1)
-        return [np.s_[p : p + step, :, :] for p in range(0, P, step)]
-    width = max(1, BLOCK // n)  # one slab cut into groups of columns
-    return [np.s_[p : p + 1, :, q : q + width] for p in range(P) for q in range(0, Q, width)]
+    step = max(1, BLOCK // max(n * Q, 1))
+    return [slice(p, p + step) for p in range(0, P, step)]
 
 
 def _divide(x: np.ndarray, t: float) -> np.ndarray:
@@ -80,8 +78,8 @@ def _divide(x: np.ndarray, t: float) -> np.ndarray:
     return (x - np.where(big, m, 0)) / t if big.any() else x / t
 
 
-def _shifted_exp(y: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray | float]:
-    """``out = exp(y - c)`` for a ``(p, n, q)`` block; returns the slice maxima ``m`` ``(p, 1, q)`` and the shift ``c``.
+def _shift(m: np.ndarray) -> np.ndarray | float:
+    """The shift ``c`` to take off the scores before ``exp``, from the slice maxima `m`.
 
     ``c`` makes ``y - c`` exact where the maximum ``m`` is at most ``limit``: it is 0 for
     ``-1 < m <= limit``, where ``exp(y)`` cannot overflow (``limit`` is 600 for float64, 64
@@ -89,29 +87,36 @@ def _shifted_exp(y: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray
     ``y`` and lies on its grid); and ``m`` itself, as in the textbook recipe, only above
     ``limit``. It is the float 0.0 when no slice of the block needs a shift (the usual case).
     """
-    m = y.max(axis=1, keepdims=True)
-    limit = 64.0 if y.dtype.itemsize <= 4 else 600.0
+    limit = 64.0 if m.dtype.itemsize <= 4 else 600.0
     if -1.0 < m.min() and m.max() <= limit:  # False for NaN and infinities
-        np.exp(y, out=out)
-        return m, 0.0
+        return 0.0
     c = np.where(m > limit, m, np.minimum(np.ceil(m), 0))
-    c = np.where(np.isfinite(c), c, 0).astype(y.dtype)
-    np.exp(np.subtract(y, c, out=out), out=out)
-    return m, c
+    return np.where(np.isfinite(c), c, 0).astype(m.dtype)
 
 
-def _sum_below_max(y: np.ndarray, m: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray | int]:
-    """``(rest, ties)``: the pairwise sum of the terms `e` whose score is below the slice
-    maximum `m`, and the number of scores equal to `m` (1 unless there is a tie).
+def _sum_exp(y: np.ndarray, m: np.ndarray, c: np.ndarray | float, out: np.ndarray | None = None) -> tuple:
+    """``out = exp(y - c)`` (if `out` is given); returns ``(rest, ties)``: the pairwise sum of the terms whose score is
+    below the slice maximum `m`, and the number of scores equal to `m` (1 unless there is a tie).
 
-    Setting the terms at the maximum aside lets the caller add them last (softmax) or
-    leave one of them out (log_softmax, logsumexp).
+    Setting the terms at the maximum aside lets the caller add them last (softmax) or leave
+    one out (log_softmax, logsumexp). A block larger than ``BLOCK`` entries (one large slab)
+    goes in chunks of rows, each summed while it is in the cache; the chunks' sums are then
+    added in pairs too.
     """
-    below = y < m  # False at the maximum, and everywhere in a slice with a NaN
-    rest = _pairwise_sum(np.where(below, e, 0))  # not e * below: inf * 0 is NaN
-    if np.count_nonzero(below) == y.size - m.size:  # one entry at m in every slice, the usual case
-        return rest, 1  # (a slice with a NaN has no entry below m: its n entries all count)
-    return rest, y.shape[1] - np.count_nonzero(below, axis=1, keepdims=True).astype(y.dtype)
+    p, n, q = y.shape
+    step = max(1, BLOCK // (p * q))
+    rests, at = [], 0
+    for r in range(0, n, step):
+        yr = y[:, r : r + step]
+        er = out[:, r : r + step] if out is not None else np.empty_like(yr)  # a chunk's work array
+        np.exp(yr if isinstance(c, float) and c == 0.0 else np.subtract(yr, c, out=er), out=er)
+        below = yr < m  # False at the maximum, and everywhere in a slice with a NaN
+        rests.append(_pairwise_sum(np.where(below, er, 0)))  # not er * below: inf * 0 is NaN
+        at += yr.size - np.count_nonzero(below)  # the scores at the maximum (or NaN) so far
+    rest = rests[0] if len(rests) == 1 else _pairwise_sum(np.concatenate(rests, axis=1))
+    if at == m.size:  # one score at the maximum in every slice, the usual case
+        return rest, 1  # (a slice with a NaN has no score below its maximum: all its n count)
+    return rest, (n - np.count_nonzero(y < m, axis=1, keepdims=True)).astype(y.dtype)
 
 
 def _pairwise_sum(e: np.ndarray) -> np.ndarray:
@@ -137,37 +142,38 @@ def _softmax_block(y: np.ndarray, out: np.ndarray) -> None:
     Added in place, a dominant term would absorb a long tail of tiny terms one rounding
     at a time (``[0, -36.7, ..., -36.7]`` loses 14 ulp so).
     """
-    m, c = _shifted_exp(y, out)
-    rest, ties = _sum_below_max(y, m, out)
+    m = y.max(axis=1, keepdims=True)
+    c = _shift(m)
+    rest, ties = _sum_exp(y, m, c, out)
     np.divide(out, rest + ties * np.exp(m - c), out=out)
     if (m == np.inf).any():  # +inf entries share the mass equally: the limit as they grow together
         hot = y == np.inf
         np.copyto(out, hot / hot.sum(axis=1, keepdims=True), where=m == np.inf)
 
 
-def _log_partition(y: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _log_partition(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(m, L)`` with ``logsumexp(y) = m + L`` along axis 1: ``L = log1p(sum of exp(y_j - m), j != k)``.
 
     Leaving out one maximal term ``k`` (exactly 1 relative to ``m``) keeps ``L`` accurate
     when it is tiny: the sum is the terms below ``m``, rescaled from the shift ``c`` to ``m``,
     plus 1 for each further tie. Where the terms below ``m`` sum to so little that they may
     be subnormal (and have lost digits), they are summed again scaled up by ``e**depth``.
-    ``L`` is computed in float64 and rounded once. `work` receives the exponentials.
+    ``L`` is computed in float64 and rounded once.
     """
-    m, c = _shifted_exp(y, work)
-    rest, ties = _sum_below_max(y, m, work)
+    m = y.max(axis=1, keepdims=True)
+    c = _shift(m)
+    rest, ties = _sum_exp(y, m, c)
     tiny = 4 * np.finfo(y.dtype).smallest_normal * y.shape[1]
     if (rest < tiny).any():
         depth = 700.0 if y.dtype.itemsize >= 8 else 80.0
-        np.exp(np.subtract(y, c - depth, out=work), out=work)
-        deep, _ = _sum_below_max(y, m, work)
+        deep, _ = _sum_exp(y, m, c - depth)
         rest = np.where(rest < tiny, deep * np.exp(-depth).astype(y.dtype), rest)
     return m, np.log1p(rest * np.exp(c - m) + (ties - 1), dtype=np.float64).astype(y.dtype)
 
 
 def _log_softmax_block(y: np.ndarray, out: np.ndarray) -> None:
     """``out = (y - m) - L`` along axis 1; slices with ``+inf`` entries get their limit."""
-    m, lg = _log_partition(y, out)
+    m, lg = _log_partition(y)
     np.subtract(np.subtract(y, m, out=out), lg, out=out)
     if (m == np.inf).any():  # log of the mass shared by the +inf entries, -inf elsewhere
         hot = y == np.inf
@@ -190,7 +196,7 @@ def _map(block_fn: Callable, x: ArrayLike, axis: Axis, temperature: float) -> np
     with np.errstate(all="ignore"):
         for b in _blocks(x3.shape) if out.size else []:
             y = np.ascontiguousarray(x3[b].transpose(2, 1, 0) if side else x3[b], dtype=work)
-            direct = not side and out.dtype == work and out[b].flags.c_contiguous
+            direct = not side and out.dtype == work  # else computed in work arrays and copied
             o = out[b] if direct else np.empty_like(y)
             block_fn(y if t == 1.0 else _divide(y, t), o)
             if not direct:
@@ -397,7 +403,7 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> np.nd
     with np.errstate(all="ignore"):
         for b in _blocks(x3.shape) if x3.size else []:
             y = np.ascontiguousarray(x3[b], dtype=np.promote_types(x3.dtype, np.float64))
-            m, lg = _log_partition(y, np.empty_like(y))
+            m, lg = _log_partition(y)
             res[b] = np.where(np.isinf(m), m, m + lg)
     out = res.astype(_result_dtype(a.dtype)).reshape([a.shape[i] for i in range(a.ndim) if i not in axes])
     return np.expand_dims(out, axes) if keepdims else out

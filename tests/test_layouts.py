@@ -1,9 +1,10 @@
 """Every kind of block, axis form and dtype against a simple reference, plus the memory bound.
 
-The companion views an array as ``(P, n, Q)`` slices and takes them a block of about
-``BLOCK`` entries at a time (``companion._core._blocks``): several whole slabs, or one slab
-cut into groups of columns, or a slice longer than a block on its own. The shapes below
-reach each kind with the real block size; nothing private is patched.
+The companion views an array as ``(P, n, Q)`` slices and takes them a block at a time
+(``companion._core._blocks``): several whole ``(n, Q)`` slabs, or one slab, which
+``_sum_exp`` sums in chunks of rows when it is larger than ``BLOCK`` entries (a long
+slice, or a wide axis-0 reduction). The shapes below reach each kind with the real block
+size; nothing private is patched.
 """
 
 import tracemalloc
@@ -24,14 +25,14 @@ def reference(x: np.ndarray, axis, temperature: float = 1.0):
 
 
 SHAPES = [  # (shape, axis): the blocks formed
-    ((5,), -1),  # one short slice
+    ((5,), -1),  # one short slice (laid side by side: a slab of one column)
     ((300, 500), -1),  # rows, three blocks of 131 rows (the last shorter)
-    ((BLOCK + 3,), -1),  # a slice longer than a block, alone
+    ((BLOCK + 3,), -1),  # a slice longer than a block: one slab in chunks of BLOCK
     ((6, 5), 0),  # one slab, a short odd axis 0
     ((200, 30, 20), 1),  # slabs of (30, 20), 109 to a block: pairs of rows summed across columns
-    ((1001, 300), 0),  # one slab wider than a block: groups of 65 columns (the last 40), odd n
-    ((BLOCK + 1, 3), 0),  # columns longer than a block: one column per block
-    ((2, 700, 100), 1),  # two slabs, each in groups of columns
+    ((1001, 300), 0),  # one slab larger than a block: chunks of 218 rows (the last 129), odd n
+    ((BLOCK + 1, 3), 0),  # columns longer than a block: chunks of rows
+    ((2, 700, 100), 1),  # two slabs, each in chunks of rows
     ((4, 3, 5), (0, 2)),  # several axes
     ((4, 3, 5), (2, 0)),
     ((4, 3, 5), None),
@@ -39,18 +40,19 @@ SHAPES = [  # (shape, axis): the blocks formed
 
 
 def test_the_shapes_reach_every_kind_of_block():
-    """The shapes above are not chosen blindly: several slabs per block, groups of columns, long slices."""
+    """The shapes above are not chosen blindly: several slabs per block, one slab per block, and
+    slabs larger than a block (summed in chunks of rows), over one or several blocks."""
     kinds = set()
     for shape, axis in SHAPES[1:8]:
         ax = axis % len(shape)
         P, n, Q = int(np.prod(shape[:ax])), shape[ax], int(np.prod(shape[ax + 1 :]))
-        for b in _blocks((P, n, Q)):
-            rows = len(range(P)[b[0]])
-            cols = len(range(Q)[b[2]])
-            assert rows * n * cols <= BLOCK or rows * cols == 1  # a block holds whole slices
-            kinds.add("slabs" if cols == Q and rows > 1 else "groups of columns" if cols < Q else "one slab")
-        assert sum(len(range(P)[b[0]]) * len(range(Q)[b[2]]) for b in _blocks((P, n, Q))) == P * Q
-    assert kinds == {"slabs", "groups of columns", "one slab"}
+        blocks = _blocks((P, n, Q))
+        assert [i for b in blocks for i in range(P)[b]] == list(range(P))  # every slab once, in order
+        for b in blocks:
+            slabs = len(range(P)[b])
+            assert slabs * n * Q <= BLOCK or slabs == 1  # whole slabs, several only if they fit
+            kinds.add("several slabs" if slabs > 1 else "one large slab" if n * Q > BLOCK else "one slab")
+    assert kinds == {"several slabs", "one slab", "one large slab"}
 
 
 @pytest.mark.parametrize("shape, axis", SHAPES)
@@ -77,6 +79,74 @@ def test_every_path_with_shifted_and_huge_scores(shape, axis):
         np.testing.assert_allclose(companion.softmax(x, axis=axis), sm, rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose(companion.log_softmax(x, axis=axis), lsm, rtol=1e-12)
         np.testing.assert_allclose(companion.logsumexp(x, axis=axis, keepdims=True), lse, rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+@pytest.mark.parametrize("shape, axis", [((7, 20), -1), ((300,), -1), ((6, 5), 0), ((20, 30), 0), ((3, 20, 3), 1)])
+def test_float_dtypes_are_kept(dtype, shape, axis):
+    x = (4 * np.random.default_rng(2).standard_normal(shape)).astype(dtype)
+    sm, lsm, lse = reference(x, axis)
+    rtol = {np.float16: 2e-3, np.float32: 2e-6}.get(dtype, 1e-13)
+    for f, ref in ((companion.softmax, sm), (companion.log_softmax, lsm)):
+        y = f(x, axis=axis)
+        assert y.dtype == dtype and y.shape == x.shape
+        np.testing.assert_allclose(y.astype(np.longdouble), ref, rtol=rtol, atol=rtol)
+    z = companion.logsumexp(x, axis=axis)
+    assert z.dtype == dtype
+    np.testing.assert_allclose(z.astype(np.longdouble), np.squeeze(lse, axis=axis), rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int64, bool])
+def test_integer_and_bool_input_compute_in_float64(dtype):
+    x = np.arange(24).reshape(4, 6).astype(dtype)
+    for axis in (0, 1):
+        y = companion.softmax(x, axis=axis)
+        assert y.dtype == np.float64
+        np.testing.assert_allclose(y, reference(x.astype(np.float64), axis)[0], rtol=1e-14)
+        assert companion.log_softmax(x, axis=axis).dtype == np.float64
+        assert companion.logsumexp(x, axis=axis).dtype == np.float64
+    assert companion.hardmax(x).dtype == companion.sigmoid(x).dtype == np.float64
+
+
+def test_non_contiguous_input():
+    base = np.random.default_rng(3).standard_normal((30, 40))
+    for x in (np.asfortranarray(base), base[:, ::2], base[::-1], base.T, np.broadcast_to(base[:1], (30, 40))):
+        for axis in (0, 1, None):
+            np.testing.assert_allclose(companion.softmax(x, axis=axis), reference(x, axis)[0], rtol=1e-13)
+            np.testing.assert_allclose(companion.log_softmax(x, axis=axis), reference(x, axis)[1], rtol=1e-13)
+            np.testing.assert_allclose(companion.logsumexp(x, axis=axis), np.squeeze(reference(x, axis)[2]), rtol=1e-14)
+
+
+def test_results_do_not_depend_on_the_memory_layout():
+    """The input is made C-contiguous first, so every layout of the same numbers gives the same bits."""
+    base = 3 * np.random.default_rng(4).standard_normal((70, 90))
+    for axis in (0, 1, None):
+        expected = [f(base, axis=axis) for f in (companion.softmax, companion.log_softmax, companion.logsumexp)]
+        for x in (np.asfortranarray(base), base[::-1][::-1], np.ascontiguousarray(base.T).T):
+            for f, e in zip((companion.softmax, companion.log_softmax, companion.logsumexp), expected):
+                np.testing.assert_array_equal(f(x, axis=axis), e)
+
+
+def test_a_slice_does_not_depend_on_the_other_slices():
+    """A row gives the same bits in a large array (many blocks) as on its own; a column of a slab
+    larger than a block gives the same bits whatever the other columns hold. (Across rows the
+    terms are summed in chunks of rows whose height depends on the width of the slab, so a column
+    on its own can differ from it in its last bits, within the bounds of the accuracy tests.)"""
+    rng = np.random.default_rng(10)
+    rows = 4 * rng.standard_normal((300, 500))
+    for f in (companion.softmax, companion.log_softmax, companion.logsumexp):
+        whole = f(rows)
+        for i in (0, 130, 131, 299):  # first rows of blocks and the last row
+            np.testing.assert_array_equal(whole[i], f(rows[i]))
+    cols = 4 * rng.standard_normal((1001, 300))
+    cols[[10, 900], 64] = 30.0  # a tie at the maximum, in different chunks
+    cols[:, 65] -= 200.0  # a slice that needs a shift, next to one that does not
+    other = np.where(np.arange(300) % 2 == 0, cols, -cols[::-1])  # change every odd column
+    for f in (companion.softmax, companion.log_softmax, companion.logsumexp):
+        a, b = f(cols, axis=0), f(other, axis=0)
+        np.testing.assert_array_equal(a[..., ::2], b[..., ::2])
+    lsm = companion.log_softmax(cols, axis=0)
+    assert lsm[10, 64] == lsm[900, 64] and np.isclose(np.exp(lsm[:, 65]).sum(), 1.0)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])

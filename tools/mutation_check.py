@@ -20,8 +20,8 @@ TESTS = ["tests/test_accuracy.py", "tests/test_special_values.py", "tests/test_l
 MUTATIONS = {  # name: (text in _core.py, what replaces it)
     "no exact shift for m <= -1": ("np.minimum(np.ceil(m), 0)", "0 * m"),
     "no shift above the limit": ("np.where(m > limit, m, ", "np.where(m > 1e300, m, "),
-    "the largest term summed with the rest": ("np.where(below, e, 0)", "e"),
-    "ties counted as one": ("y.shape[1] - np.count_nonzero(below, axis=1, keepdims=True).astype(y.dtype)", "1"),
+    "the largest term summed with the rest": ("np.where(below, er, 0)", "er"),
+    "ties counted as one": ("if at == m.size:", "if True:"),
     "no re-sum of subnormal terms": ("if (rest < tiny).any():", "if False:"),
     "odd row left out of the pairwise sum": ("pairs[:, :1] += e[:, 2 * h :]", "pass"),
     "no +inf limit in softmax": ("np.copyto(out, hot / hot.sum(axis=1, keepdims=True), where=m == np.inf)", "pass"),
@@ -29,8 +29,10 @@ MUTATIONS = {  # name: (text in _core.py, what replaces it)
         ("np.copyto(out, np.where(hot, -np.log(hot.sum(axis=1, keepdims=True)), -np.inf), where=m == np.inf)", "pass"),
     "no guard against x / T overflowing": ("if big.any() else x / t", "if False else x / t"),
     "logsumexp of an infinite maximum": ("np.where(np.isinf(m), m, m + lg)", "m + lg"),
-    "blocks of one slab too many": ("step = BLOCK // max(n * Q, 1)", "step = 2 * BLOCK // max(n * Q, 1) + 1"),
-    "groups of columns skip one": ("for q in range(0, Q, width)]", "for q in range(0, Q, width + 1)]"),
+    "blocks of one slab too many": ("step = max(1, BLOCK // max(n * Q, 1))", "step = max(1, BLOCK // max(n * Q, 1)) + 1"),
+    "chunks of rows skip one": ("for r in range(0, n, step):", "for r in range(0, n, step + 1):"),
+    "ties counted in the last chunk only": ("at += yr.size - np.count_nonzero(below)", "at = yr.size - np.count_nonzero(below)"),
+    "chunk sums not added": ("_pairwise_sum(np.concatenate(rests, axis=1))", "rests[-1]"),
     "short rows not transposed back": ("out[b] = o.transpose(2, 1, 0) if side else o", "out[b] = o.reshape(out[b].shape)"),
 }
 
