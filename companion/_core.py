@@ -16,15 +16,16 @@ How the work is done, in five ideas, one function each:
 
 1. ``_slices``: the array is viewed as ``(P, n, Q)``, every slice running down the
    middle axis, so that one code path serves every axis.
-2. ``_blocks``: the slices are taken a block of about ``BLOCK`` entries at a time,
-   so that the few passes over a block (max, exp, sum, divide) find it in the CPU
-   cache. Every block holds whole slices, so no result depends on the blocking.
-   Short rows (fewer than 16 entries) are laid side by side in a block, so that each
-   step of a reduction is one NumPy call over many slices.
-3. ``_shifted_exp``: the exponentials, after a shift chosen so that it is exact.
-4. ``_sum_below_max``: the sum of the terms below each slice's maximum; the terms at
-   the maximum are added last (softmax) or one of them is left out of ``log1p``
-   (log_softmax, logsumexp).
+2. ``_blocks``: the slices are taken a block of about ``BLOCK`` entries at a time (whole
+   ``(n, Q)`` slabs), so that the few passes over a block (max, exp, sum, divide) find it
+   in the CPU cache. Short rows (fewer than 16 entries) are laid side by side in a block,
+   so that each step of a reduction is one NumPy call over many slices.
+3. ``_shift``: the number taken off the scores before ``exp``, chosen so that the
+   subtraction is exact.
+4. ``_sum_exp``: the exponentials, and the sum of the terms below each slice's maximum
+   (a slab larger than a block goes in chunks of rows, each summed while in the cache);
+   the terms at the maximum are added last (softmax) or one of them is left out of
+   ``log1p`` (log_softmax, logsumexp).
 5. ``_pairwise_sum``: sums in pairs, so that rounding errors grow like ``log n``.
 
 There are no threads, no caches kept between calls and no environment variables:
