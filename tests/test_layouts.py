@@ -278,3 +278,15 @@ def test_hardmax_matches_argmax_in_every_layout():
     np.testing.assert_array_equal(companion.hardmax(x, axis=None), flat.reshape(x.shape))
 
 
+
+
+def test_ties_across_the_chunks_of_a_long_slice():
+    """A slice longer than a block is summed in chunks; a tie at its maximum in the first and the
+    last chunk must still count twice (each gets half the mass above the tail)."""
+    x = np.full(2 * BLOCK + 5, -50.0)
+    x[0] = x[-1] = 3.0
+    s, ls = companion.softmax(x), companion.log_softmax(x)
+    tail = (x.size - 2) * np.exp(-53.0)
+    np.testing.assert_allclose(s[[0, -1]], 1 / (2 + tail), rtol=1e-15)
+    np.testing.assert_allclose(ls[[0, -1]], -np.log(2) - np.log1p(tail / 2), rtol=1e-15)
+    np.testing.assert_allclose(s.sum(), 1.0, rtol=1e-14)
