@@ -136,6 +136,18 @@ def _buttons_follow_the_repository(app, config) -> None:
     config.html_theme_options = launch_options(config.html_theme_options or {})
 
 
+# Sphinx 7.4's search page appends whatever Search.makeSearchSummary returns to each hit, and it
+# returns null when a fetched page yields no text (seen in CI as "Failed to execute 'appendChild'
+# on 'Node'" under load): the hit is then listed without its summary, and no script error.
+SEARCH_SUMMARY_GUARD = """
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof Search === "undefined" || !Search.makeSearchSummary) return;
+  const summary = Search.makeSearchSummary;
+  Search.makeSearchSummary = (...args) => summary(...args) || document.createElement("p");
+});
+"""
+
+
 def _leave_out(self, node) -> None:
     raise nodes.SkipNode
 
@@ -144,6 +156,7 @@ def setup(app):
     from myst_nb.sphinx_ import HideCodeCellNode
 
     app.add_node(HideCodeCellNode, override=True, singlehtml=(_leave_out, None))
+    app.add_js_file(None, body=SEARCH_SUMMARY_GUARD)
     app.connect("config-inited", _buttons_follow_the_repository, priority=LATE)
     app.connect("doctree-resolved", _drop_unused_thebe_config, priority=LATE)
     app.connect("doctree-resolved", _drop_remote_fontawesome, priority=LATE)
