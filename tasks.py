@@ -246,6 +246,7 @@ def test_numpy_floor() -> None:
     say(f"companion tests with NumPy {floor}")
     run(exe, "-c", "import numpy; print('NumPy', numpy.__version__)")
     run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, "--ignore", "tests/test_benchmarks.py",
+        "--ignore", "tests/test_pdf.py",
         *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
 
 

@@ -59,7 +59,10 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     for a in items:
         if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}")
-    axes = tuple(np.lib.array_utils.normalize_axis_index(int(a), ndim) for a in items)
+    for a in items:
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(int(a), ndim)  # NumPy's own error and message
+    axes = tuple(int(a) % ndim for a in items)
     if len(set(axes)) != len(axes):
         raise ValueError(f"axis {axis!r} repeats an axis")
     return axes

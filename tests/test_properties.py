@@ -16,7 +16,8 @@ import companion
 finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False)
 vectors = arrays(np.float64, array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=6), elements=finite)
 vectors32 = arrays(
-    np.float32, array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=20), elements=finite.map(np.float32)
+    np.float32, array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=20),
+    elements=st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False, width=32)
 )
 any_floats = arrays(
     np.float64,
