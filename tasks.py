@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -75,8 +76,13 @@ print("NumPy SIMD targets:", " ".join(simd), "| OpenBLAS kernel:", core)
 """
 
 
+START = time.monotonic()
+
+
 def say(message: str) -> None:
-    print(f"[tasks] {message}", flush=True)
+    """Print a progress line, with the minutes and seconds since the command started."""
+    minutes, seconds = divmod(int(time.monotonic() - START), 60)
+    print(f"[tasks {minutes:2d}:{seconds:02d}] {message}", flush=True)
 
 
 def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path = ROOT) -> None:
