@@ -86,7 +86,13 @@ as the book's own tests do. Text and figures: CC BY 4.0; code: MIT licence.
 
 
 def build_wheel(into: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(into), str(ROOT)],
+    """The companion's wheel, built from a copy of its sources (so that nothing is written into the
+    clone, where another environment may be installing the companion at the same time)."""
+    source = into / "source"
+    shutil.copytree(ROOT / "companion", source / "companion", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copyfile(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(into), str(source)],
                    check=True)
     (wheel,) = into.glob("*.whl")
     return wheel
@@ -128,4 +134,3 @@ def unpack(zip_path: Path, into: Path) -> Path:
 
 if __name__ == "__main__":
     build()
-    shutil.rmtree(ROOT / "build", ignore_errors=True)  # setuptools' scratch folder from the wheel build
