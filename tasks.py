@@ -4,12 +4,12 @@
     python3 tasks.py book    # venv + install, then jupyter-book build -W -n (HTML in _build/html), the
                              # notebook bundle and, where Debian's Chromium is installed, the PDF
     python3 tasks.py pdf     # the whole book as one PDF: _build/pdf/softmax-and-argmax.pdf
-    python3 tasks.py test    # everything below, in order; stops at the first failure:
-                             #   the book and its PDF, then unit tests + doctests + site, browser and
-                             #   PDF tests + nbval (this machine's CPU configuration), the notebook
-                             #   bundle in a fresh venv outside the clone (nbval, baseline x86-64-v2
-                             #   configuration), Python 3.13 (unit tests; nbval, AVX2 configuration),
-                             #   the oldest supported NumPy (unit tests)
+    python3 tasks.py test    # the book and its PDF, and every test; fails at the first failure:
+                             #   unit tests + doctests + browser, site and PDF tests + nbval (this
+                             #   machine's CPU configuration); beside them, at a lower priority: the
+                             #   notebook bundle in a fresh venv outside the clone (nbval, baseline
+                             #   x86-64-v2 configuration), Python 3.13 (unit tests; nbval, AVX2
+                             #   configuration), the oldest supported NumPy (unit tests)
     python3 tasks.py nbval [NOTEBOOK ...]   # strict nbval under every CPU configuration (no book build)
 
 Each environment lives in its own folder and is reinstalled only when what it installs changes:
@@ -20,16 +20,21 @@ run, and then only that run is made (a quick way to run a few tests).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import venv
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -40,7 +45,10 @@ PDF = ROOT / "_build" / "pdf" / "softmax-and-argmax.pdf"
 BUNDLE = HTML / "softmax-and-argmax-notebooks.zip"
 NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider"]
 PARALLEL = ["-n", "2", "--dist", "loadfile"]  # nbval needs a notebook's cells on one worker
-SITE_TESTS = ["--ignore", "tests/test_site.py", "--ignore", "tests/test_browser.py"]
+# the tests that read the built book (the main run has them; the other environments leave them out);
+# the site's and the PDF's files need the printed PDF, the browser's only the HTML
+BOOK_FILE_TESTS = ["--ignore", "tests/test_site.py", "--ignore", "tests/test_pdf.py"]
+BOOK_TESTS = [*BOOK_FILE_TESTS, "--ignore", "tests/test_browser.py"]
 FLOOR_REQUIREMENTS = ROOT / "tests" / "requirements-numpy-floor.txt"
 
 # NumPy picks SIMD code for exp, log and its reductions when it is imported, and OpenBLAS picks a
@@ -77,12 +85,24 @@ print("NumPy SIMD targets:", " ".join(simd), "| OpenBLAS kernel:", core)
 
 
 START = time.monotonic()
+# `test` runs independent steps side by side (see there). A step in the background writes into a log
+# file of its own (THREAD.log), printed whole when the step ends, so that no two steps mix their lines.
+LOGS = ROOT / "_build" / "test-logs"
+THREAD = threading.local()
+RUNNING: set[subprocess.Popen] = set()  # commands under way, stopped at once when a step fails
+# `pip install -e .` writes the companion's build metadata into the clone (*.egg-info/): one
+# environment at a time.
+BUILDING_COMPANION = threading.RLock()
+# The environments are installed without compiling every module ahead of time (pip --no-compile:
+# that would double the time of an install); Python compiles a module when it is first imported and
+# keeps the bytecode, unless PYTHONDONTWRITEBYTECODE is set (some shells set it), which is unset here.
+BYTECODE: dict[str, str | None] = {"PYTHONDONTWRITEBYTECODE": None}
 
 
 def say(message: str) -> None:
     """Print a progress line, with the minutes and seconds since the command started."""
     minutes, seconds = divmod(int(time.monotonic() - START), 60)
-    print(f"[tasks {minutes:2d}:{seconds:02d}] {message}", flush=True)
+    print(f"[tasks {minutes:2d}:{seconds:02d}] {message}", file=getattr(THREAD, "log", sys.stdout), flush=True)
 
 
 def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path = ROOT) -> None:
@@ -93,15 +113,83 @@ def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path =
     changes = [f"{k}={v!r}" if v is not None else f"-u {k}" for k, v in (env or {}).items()]
     say(" ".join([*changes, *shown]) + ("" if cwd == ROOT else f"  (in {cwd})"))
     merged = {**os.environ, **{k: v for k, v in (env or {}).items() if v is not None}}
-    for k, v in (env or {}).items():
+    for k, v in {**BYTECODE, **(env or {})}.items():
         if v is None:
             merged.pop(k, None)
-    result = subprocess.run(cmd, cwd=cwd, env=merged)
-    if result.returncode != 0:
-        sys.exit(result.returncode)
+    log = getattr(THREAD, "log", None)
+    if log is None:  # in the foreground: on the terminal, and in its process group (Ctrl-C reaches it)
+        process = subprocess.Popen(cmd, cwd=cwd, env=merged)
+    else:  # in the background: into the log, in a process group of its own (to be stopped), and at a
+        # lower priority, so that it takes what CPU the foreground steps leave. (The same session: Linux
+        # shares the CPU fairly between sessions whatever their priorities.)
+        nice = ["nice", "-n", "15"] if THREAD.low_priority and shutil.which("nice") else []
+        group = {"process_group": 0} if os.name == "posix" else {}
+        process = subprocess.Popen([*nice, *cmd], cwd=cwd, env=merged, stdout=log, stderr=subprocess.STDOUT,
+                                   **group)
+    RUNNING.add(process)
+    try:
+        code = process.wait()
+    finally:
+        RUNNING.discard(process)
+    if code != 0:
+        sys.exit(code)
 
 
-def ensure_venv(folder: Path, python: str, *pip_args: str, inputs: tuple[Path, ...]) -> Path:
+def in_background(pool: ThreadPoolExecutor, name: str, *steps, low_priority: bool = True) -> tuple[str, Path, Future]:
+    """Start `steps` (functions, called one after another) beside the rest, their output in a log."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"{name.replace(' ', '-')}.log"
+
+    def job() -> float:
+        THREAD.low_priority = low_priority
+        with open(log_path, "w", encoding="utf-8") as THREAD.log:
+            started = time.monotonic()
+            try:
+                for step in steps:
+                    step()
+                return time.monotonic() - started
+            except BaseException as error:
+                if not isinstance(error, SystemExit):
+                    THREAD.log.write("".join(traceback.format_exception(error)))
+                raise
+            finally:
+                del THREAD.log
+
+    say(f"{name}: started beside the other steps (its output: {log_path.relative_to(ROOT)})")
+    return name, log_path, pool.submit(job)
+
+
+def finish(*jobs: tuple[str, Path, Future]) -> None:
+    """Wait for `jobs`, print each one's output as it ends, and at the first failure stop every
+    command still running and exit with its code."""
+    pending = {future: (name, log_path) for name, log_path, future in jobs}
+    while pending:
+        done, _ = wait(pending, return_when="FIRST_COMPLETED")
+        for future in done:
+            name, log_path = pending.pop(future)
+            error = future.exception()
+            print(f"\n----- {name} -----\n{log_path.read_text(encoding='utf-8')}----- end of {name} -----", flush=True)
+            if error is not None:
+                say(f"{name}: FAILED")
+                stop_everything()
+                sys.exit(error.code if isinstance(error, SystemExit) and isinstance(error.code, int) else 1)
+            minutes, seconds = divmod(int(future.result()), 60)
+            say(f"{name}: passed (it took {minutes}:{seconds:02d})")
+
+
+def stop_everything() -> None:
+    """Stop every command still running, with the processes it started (pytest's workers, say)."""
+    for process in list(RUNNING):
+        try:
+            if os.name == "posix" and os.getpgid(process.pid) == process.pid:
+                os.killpg(process.pid, signal.SIGTERM)
+            else:
+                process.terminate()
+        except (ProcessLookupError, PermissionError):
+            pass  # it has just ended
+
+
+def ensure_venv(folder: Path, python: str, *pip_args: str, inputs: tuple[Path, ...], editable: bool = True) -> Path:
     """Make the virtual environment `folder` with `python` and pip-install `pip_args` into it,
     unless the files in `inputs` are unchanged since the last install. Returns its python."""
     exe = folder / BIN / "python"
@@ -118,7 +206,8 @@ def ensure_venv(folder: Path, python: str, *pip_args: str, inputs: tuple[Path, .
         else:
             run(python, "-m", "venv", "--clear", folder)
     run(exe, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(exe, "-m", "pip", "install", "--quiet", *pip_args)
+    with BUILDING_COMPANION if editable else contextlib.nullcontext():  # --no-compile: see BYTECODE
+        run(exe, "-m", "pip", "install", "--quiet", "--no-compile", *pip_args)
     stamp.write_text(digest)
     return exe
 
@@ -133,23 +222,31 @@ def ensure_environment() -> Path:
 
 def ensure_citation_tool() -> None:
     """.venv-cff/: cffconvert, which tests/test_site.py uses to validate CITATION.cff."""
-    ensure_venv(ROOT / ".venv-cff", sys.executable, "cffconvert==2.0.0", inputs=(ROOT / "tasks.py",))
+    ensure_venv(ROOT / ".venv-cff", sys.executable, "cffconvert==2.0.0", inputs=(ROOT / "tasks.py",), editable=False)
 
 
-def book(with_pdf: bool = True) -> None:
+def book() -> None:
     """Build the HTML book from the notebooks' stored outputs (which `test` checks by re-running every
     notebook under strict nbval), treating every warning as an error; then the notebook bundle, and
     the PDF where Chromium is installed (the site links both)."""
+    build_site()
+    pdf_where_possible()
+    say(f"the book is in {HTML.relative_to(ROOT)}/ (open {HTML.relative_to(ROOT)}/index.html)")
+
+
+def build_site() -> None:
+    """The HTML book (-W -n: every warning is an error) and the notebook bundle it links."""
     exe = ensure_environment()
     run(exe.parent / "jupyter-book", "build", ".", "-W", "-n", "--keep-going")
     run(exe, "tools/build_bundle.py")
-    if with_pdf:
-        if have_chromium():
-            pdf()
-        else:
-            say("NOTICE: no Chromium on this machine (sudo apt-get install chromium): no PDF, and the "
-                "site's link to it will not work until `python3 tasks.py pdf` runs on a machine with it")
-    say(f"the book is in {HTML.relative_to(ROOT)}/ (open {HTML.relative_to(ROOT)}/index.html)")
+
+
+def pdf_where_possible() -> None:
+    if have_chromium():
+        pdf()
+    else:
+        say("NOTICE: no Chromium on this machine (sudo apt-get install chromium): no PDF, and the "
+            "site's link to it will not work until `python3 tasks.py pdf` runs on a machine with it")
 
 
 def have_chromium() -> bool:
@@ -225,11 +322,13 @@ def test_newest_python() -> None:
     if python is None:
         say("NOTICE: no Python 3.13 on this machine: the Python 3.13 step is skipped")
         say(f"nbval, CPU configuration: {name} (Python 3.11)")
-        run(VENV / BIN / "python", "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q", env=env)
+        with BUILDING_COMPANION:  # in `test`, .venv/ may still be installing
+            exe = ensure_environment()
+        run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q", env=env)
         return
     inputs = tuple(ROOT / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml"))
     exe = ensure_venv(ROOT / ".venv-py3.13", python, "-r", "requirements.txt", inputs=inputs)
-    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
+    run(exe, "-m", "pytest", "tests", "companion", *BOOK_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
     say(f"nbval, CPU configuration: {name} (Python 3.13)")
     run(exe, "-c", SHOW_CPU, env=env)
     run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q", env=env)
@@ -251,8 +350,7 @@ def test_numpy_floor() -> None:
                       inputs=(FLOOR_REQUIREMENTS, ROOT / "pyproject.toml"))
     say(f"companion tests with NumPy {floor}")
     run(exe, "-c", "import numpy; print('NumPy', numpy.__version__)")
-    run(exe, "-m", "pytest", "tests", "companion", *SITE_TESTS, "--ignore", "tests/test_benchmarks.py",
-        "--ignore", "tests/test_pdf.py",
+    run(exe, "-m", "pytest", "tests", "companion", *BOOK_TESTS, "--ignore", "tests/test_benchmarks.py",
         *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
 
 
@@ -276,20 +374,45 @@ def test_bundle() -> None:
 
 
 def test(pytest_args: list[str]) -> None:
-    """Build the book (the site and browser tests read it), then every test."""
-    book()
-    ensure_citation_tool()
-    exe = VENV / BIN / "python"
-    say(f"unit, site, browser and PDF tests, and nbval, CPU configuration: {CPU_CONFIGS[0][0]}")
-    run(exe, "-c", SHOW_CPU, env=NATIVE)
-    run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args, env=NATIVE)
+    """Build the book (the site, browser and PDF tests read it), then every test.
+
+    What does not wait for something else runs beside it, each step into a log printed when it ends:
+    the other environments (Python 3.13, the NumPy floor, the notebook bundle) install and test at a
+    lower priority from the start, filling the CPU that the book's steps leave; the main run starts
+    once the HTML is built, beside the PDF's printing; the site and PDF tests come last."""
     if pytest_args:
+        book()
+        ensure_citation_tool()
+        test_main(pytest_args)
         say("extra pytest arguments given: the other configurations are not run")
         return
-    test_bundle()
-    test_newest_python()
-    test_numpy_floor()
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        try:
+            with BUILDING_COMPANION:  # .venv/ installs first; the others make their venvs meanwhile
+                citation = in_background(pool, "cffconvert", ensure_citation_tool)
+                others = [in_background(pool, "Python 3.13", test_newest_python),
+                          in_background(pool, "NumPy floor", test_numpy_floor)]
+                ensure_environment()
+            build_site()
+            others.append(in_background(pool, "notebook bundle", test_bundle))
+            printing = in_background(pool, "PDF", pdf_where_possible, low_priority=False)
+            test_main(BOOK_FILE_TESTS)
+            finish(printing, citation)
+            say("the site's and the PDF's tests")
+            run(VENV / BIN / "python", "-m", "pytest", "tests/test_site.py", "tests/test_pdf.py", *PARALLEL,
+                "-p", "no:cacheprovider", "-q", env=NATIVE)
+            finish(*others)
+        finally:
+            stop_everything()
     say("every test passed")
+
+
+def test_main(pytest_args: list[str]) -> None:
+    """Unit tests, doctests, the tests of the built book, and nbval in this machine's configuration."""
+    exe = VENV / BIN / "python"
+    say(f"unit and browser tests, doctests and nbval, CPU configuration: {CPU_CONFIGS[0][0]}")
+    run(exe, "-c", SHOW_CPU, env=NATIVE)
+    run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args, env=NATIVE)
 
 
 def main(argv: list[str]) -> None:
