@@ -45,10 +45,10 @@ PDF = ROOT / "_build" / "pdf" / "softmax-and-argmax.pdf"
 BUNDLE = HTML / "softmax-and-argmax-notebooks.zip"
 NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider"]
 PARALLEL = ["-n", "2", "--dist", "loadfile"]  # nbval needs a notebook's cells on one worker
-# the tests that read the built book (the main run has them; the other environments leave them out);
-# the site's and the PDF's files need the printed PDF, the browser's only the HTML
-BOOK_FILE_TESTS = ["--ignore", "tests/test_site.py", "--ignore", "tests/test_pdf.py"]
-BOOK_TESTS = [*BOOK_FILE_TESTS, "--ignore", "tests/test_browser.py"]
+# The tests that read the built book: the main run has them, the other environments leave them out.
+# The site's and the PDF's read the printed PDF (the site links it); the browser's only the HTML.
+PDF_TESTS = ["tests/test_site.py", "tests/test_pdf.py"]
+BOOK_TESTS = [*PDF_TESTS, "tests/test_browser.py"]
 FLOOR_REQUIREMENTS = ROOT / "tests" / "requirements-numpy-floor.txt"
 
 # NumPy picks SIMD code for exp, log and its reductions when it is imported, and OpenBLAS picks a
@@ -135,8 +135,13 @@ def run(*args: str | Path, env: dict[str, str | None] | None = None, cwd: Path =
         sys.exit(code)
 
 
-def in_background(pool: ThreadPoolExecutor, name: str, *steps, low_priority: bool = True) -> tuple[str, Path, Future]:
-    """Start `steps` (functions, called one after another) beside the rest, their output in a log."""
+def leaving_out(tests: list[str]) -> list[str]:
+    """pytest's arguments that leave out these test files."""
+    return [arg for path in tests for arg in ("--ignore", path)]
+
+
+def in_background(pool: ThreadPoolExecutor, name: str, step, low_priority: bool = True) -> tuple[str, Path, Future]:
+    """Start `step` (a function) beside the rest, its output in a log."""
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{name.replace(' ', '-')}.log"
 
@@ -145,8 +150,7 @@ def in_background(pool: ThreadPoolExecutor, name: str, *steps, low_priority: boo
         with open(log_path, "w", encoding="utf-8") as THREAD.log:
             started = time.monotonic()
             try:
-                for step in steps:
-                    step()
+                step()
                 return time.monotonic() - started
             except BaseException as error:
                 if not isinstance(error, SystemExit):
@@ -328,7 +332,7 @@ def test_newest_python() -> None:
         return
     inputs = tuple(ROOT / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml"))
     exe = ensure_venv(ROOT / ".venv-py3.13", python, "-r", "requirements.txt", inputs=inputs)
-    run(exe, "-m", "pytest", "tests", "companion", *BOOK_TESTS, *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
+    run(exe, "-m", "pytest", "tests", "companion", *leaving_out(BOOK_TESTS), *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
     say(f"nbval, CPU configuration: {name} (Python 3.13)")
     run(exe, "-c", SHOW_CPU, env=env)
     run(exe, "-m", "pytest", "book", *NBVAL, *PARALLEL, "-q", env=env)
@@ -350,7 +354,7 @@ def test_numpy_floor() -> None:
                       inputs=(FLOOR_REQUIREMENTS, ROOT / "pyproject.toml"))
     say(f"companion tests with NumPy {floor}")
     run(exe, "-c", "import numpy; print('NumPy', numpy.__version__)")
-    run(exe, "-m", "pytest", "tests", "companion", *BOOK_TESTS, "--ignore", "tests/test_benchmarks.py",
+    run(exe, "-m", "pytest", "tests", "companion", *leaving_out([*BOOK_TESTS, "tests/test_benchmarks.py"]),
         *PARALLEL, "-q", "-p", "no:cacheprovider", env=NATIVE)
 
 
@@ -396,11 +400,10 @@ def test(pytest_args: list[str]) -> None:
             build_site()
             others.append(in_background(pool, "notebook bundle", test_bundle))
             printing = in_background(pool, "PDF", pdf_where_possible, low_priority=False)
-            test_main(BOOK_FILE_TESTS)
+            test_main(leaving_out(PDF_TESTS))
             finish(printing, citation)
             say("the site's and the PDF's tests")
-            run(VENV / BIN / "python", "-m", "pytest", "tests/test_site.py", "tests/test_pdf.py", *PARALLEL,
-                "-p", "no:cacheprovider", "-q", env=NATIVE)
+            run(VENV / BIN / "python", "-m", "pytest", *PDF_TESTS, *PARALLEL, "-p", "no:cacheprovider", "-q", env=NATIVE)
             finish(*others)
         finally:
             stop_everything()
@@ -408,9 +411,10 @@ def test(pytest_args: list[str]) -> None:
 
 
 def test_main(pytest_args: list[str]) -> None:
-    """Unit tests, doctests, the tests of the built book, and nbval in this machine's configuration."""
+    """Unit tests, doctests, the tests of the built book, and nbval in this machine's configuration
+    (`pytest_args` may leave some out)."""
     exe = VENV / BIN / "python"
-    say(f"unit and browser tests, doctests and nbval, CPU configuration: {CPU_CONFIGS[0][0]}")
+    say(f"the main run: unit tests, doctests, tests of the built book, nbval; CPU configuration: {CPU_CONFIGS[0][0]}")
     run(exe, "-c", SHOW_CPU, env=NATIVE)
     run(exe, "-m", "pytest", "tests", "companion", "tools", "book", *NBVAL, *PARALLEL, *pytest_args, env=NATIVE)
 

@@ -85,12 +85,13 @@ as the book's own tests do. Text and figures: CC BY 4.0; code: MIT licence.
 """
 
 
-def build_wheel(into: Path) -> Path:
+def build_wheel(into: Path, project: dict) -> Path:
     """The companion's wheel, built from a copy of its sources (so that nothing is written into the
     clone, where another environment may be installing the companion at the same time)."""
     source = into / "source"
-    shutil.copytree(ROOT / "companion", source / "companion", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for package in project["tool"]["setuptools"]["packages"]:
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", project["project"]["readme"], *project["project"]["license-files"]):
         shutil.copyfile(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(into), str(source)],
                    check=True)
@@ -100,9 +101,10 @@ def build_wheel(into: Path) -> Path:
 
 def build(out: Path = OUT) -> Path:
     notebooks = chapters()
-    name = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    name = project["project"]["name"]
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = build_wheel(Path(tmp))
+        wheel = build_wheel(Path(tmp), project)
         requirements = "\n".join([
             "# The chapters' notebooks and what they need, at the versions the book is built and tested with.",
             "-c constraints.txt",
